@@ -1,0 +1,73 @@
+// swift-tools-version: 6.1
+// Skryba — call-recording appliance firmware. See README.md and docs/architecture.md.
+import PackageDescription
+
+/// Debian 12 packages that provide each C library (`apt-get install` names).
+let systemLibraries: [Target] = [
+    .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+    .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+    .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+    .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+]
+
+let package = Package(
+    name: "Skryba",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "skrybad", targets: ["skrybad"]),
+        .executable(name: "skryba", targets: ["skryba"]),
+        .executable(name: "skryba-tools", targets: ["skryba-tools"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: systemLibraries + [
+        // Tiny C functions for variadic/macro C APIs (opus_encoder_ctl, alsa-lib's error handler).
+        .target(name: "CSkrybaShims", dependencies: ["COpus", "CALSA"]),
+
+        // The domain: no C modules, no I/O. Sample clock, line and audio-format model.
+        .target(name: "SkrybaCore"),
+
+        // Thin owners of C handles, one typed error per library.
+        .target(name: "SkrybaALSA", dependencies: ["CALSA", "CSkrybaShims", "SkrybaCore"]),
+        .target(name: "SkrybaGPIO", dependencies: ["CGPIOD", "SkrybaCore"]),
+        .target(name: "SkrybaOpus", dependencies: ["COpus", "CSkrybaShims"]),
+        .target(name: "SkrybaSQLite", dependencies: ["CSQLite"]),
+
+        // Ogg Opus muxing and parsing per RFC 3533 / RFC 7845 (pure Swift).
+        .target(name: "SkrybaOgg"),
+
+        // The real-time spine: capture thread, lock-free per-line rings.
+        .target(name: "SkrybaCapture", dependencies: ["SkrybaCore", "SkrybaALSA"]),
+
+        // Line workers: rings → Opus → Ogg Opus → files; the bench.
+        .target(
+            name: "SkrybaPipeline",
+            dependencies: ["SkrybaCore", "SkrybaCapture", "SkrybaALSA", "SkrybaOpus", "SkrybaOgg"]
+        ),
+
+        .executableTarget(
+            name: "skrybad",
+            dependencies: ["SkrybaPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "skryba",
+            dependencies: ["SkrybaPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "skryba-tools",
+            dependencies: ["SkrybaPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // Test support: counts malloc family calls per thread (interposes malloc in the test binary).
+        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
+        .testTarget(
+            name: "SkrybaTests",
+            dependencies: [
+                "SkrybaCore", "SkrybaALSA", "SkrybaGPIO", "SkrybaOpus", "SkrybaSQLite", "SkrybaOgg",
+                "SkrybaCapture", "SkrybaPipeline", "CAllocationCounter",
+            ],
+            path: "Tests/SkrybaTests"
+        ),
+    ]
+)

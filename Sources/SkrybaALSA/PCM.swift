@@ -1,0 +1,173 @@
+import CALSA
+import SkrybaCore
+
+/// The stream settings Skryba asks of a PCM. Always interleaved S16_LE.
+public struct PCMParameters: Equatable, Sendable {
+    public var rate: Int
+    public var channels: Int
+    /// Frames per period: the unit the capture loop reads and the rings carry.
+    public var periodFrames: Int
+    /// Periods in the device buffer: how long the capture thread may stall before an overrun.
+    public var periodsPerBuffer: Int
+
+    public init(rate: Int, channels: Int, periodFrames: Int, periodsPerBuffer: Int = 8) {
+        self.rate = rate
+        self.channels = channels
+        self.periodFrames = periodFrames
+        self.periodsPerBuffer = periodsPerBuffer
+    }
+}
+
+/// An open ALSA PCM, opened by name so `hw:CARD=…`, `plughw:…` and `type file` PCMs all work.
+/// Owns the `snd_pcm_t` handle and closes it on deinit.
+public final class PCM {
+    public enum Stream: Sendable { case capture, playback }
+
+    public let name: String
+    public let stream: Stream
+    /// The parameters the device accepted. The period may differ from the one asked for (alsa-lib
+    /// picks the nearest it supports); rate, channels and format never do.
+    public let parameters: PCMParameters
+    let handle: OpaquePointer
+
+    public init(name: String, stream: Stream, parameters requested: PCMParameters) throws(ALSAError) {
+        _ = installALSAErrorCapture
+        _ = takeLastALSAMessage()
+        var pcm: OpaquePointer?
+        let direction = stream == .capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK
+        try check(snd_pcm_open(&pcm, name, direction, 0), "snd_pcm_open", name,
+                  "open the \(stream == .capture ? "capture" : "playback") device (is the PCM name right and the interface plugged in?)")
+        guard let pcm else { throw ALSAError(function: "snd_pcm_open", code: -EINVAL, pcmName: name, context: "open the device") }
+        do {
+            self.parameters = try Self.configure(pcm, name: name, stream: stream, requested: requested)
+        } catch {
+            snd_pcm_close(pcm)
+            throw error
+        }
+        self.name = name
+        self.stream = stream
+        self.handle = pcm
+    }
+
+    deinit { snd_pcm_close(handle) }
+
+    private static func configure(_ pcm: OpaquePointer, name: String, stream: Stream, requested: PCMParameters) throws(ALSAError) -> PCMParameters {
+        var hwPointer: OpaquePointer?
+        try check(snd_pcm_hw_params_malloc(&hwPointer), "snd_pcm_hw_params_malloc", name, "allocate hardware parameters")
+        guard let hw = hwPointer else { throw ALSAError(function: "snd_pcm_hw_params_malloc", code: -ENOMEM, pcmName: name, context: "allocate hardware parameters") }
+        defer { snd_pcm_hw_params_free(hw) }
+
+        try check(snd_pcm_hw_params_any(pcm, hw), "snd_pcm_hw_params_any", name, "read the device's capabilities")
+        try check(snd_pcm_hw_params_set_access(pcm, hw, SND_PCM_ACCESS_RW_INTERLEAVED), "snd_pcm_hw_params_set_access", name, "use interleaved access")
+        try check(snd_pcm_hw_params_set_format(pcm, hw, SND_PCM_FORMAT_S16_LE), "snd_pcm_hw_params_set_format", name, "use 16-bit little-endian samples (S16_LE)")
+        try check(snd_pcm_hw_params_set_channels(pcm, hw, UInt32(requested.channels)), "snd_pcm_hw_params_set_channels", name,
+                  "use \(requested.channels) channels\(Self.describeRange(pcm, hw, snd_pcm_hw_params_get_channels_min, snd_pcm_hw_params_get_channels_max, unit: "channels"))")
+        // Exact rate: Skryba never lets alsa-lib resample behind its back (Opus runs at the line's native rate).
+        try check(snd_pcm_hw_params_set_rate_resample(pcm, hw, 0), "snd_pcm_hw_params_set_rate_resample", name, "disable resampling")
+        try check(snd_pcm_hw_params_set_rate(pcm, hw, UInt32(requested.rate), 0), "snd_pcm_hw_params_set_rate", name,
+                  "use a sample rate of \(requested.rate) Hz\(Self.describeRateRange(pcm, hw))")
+        var period = snd_pcm_uframes_t(requested.periodFrames)
+        var direction: Int32 = 0
+        try check(snd_pcm_hw_params_set_period_size_near(pcm, hw, &period, &direction), "snd_pcm_hw_params_set_period_size_near", name,
+                  "use a period of \(requested.periodFrames) frames")
+        var buffer = period * snd_pcm_uframes_t(max(2, requested.periodsPerBuffer))
+        try check(snd_pcm_hw_params_set_buffer_size_near(pcm, hw, &buffer), "snd_pcm_hw_params_set_buffer_size_near", name,
+                  "use a buffer of \(buffer) frames")
+        try check(snd_pcm_hw_params(pcm, hw), "snd_pcm_hw_params", name, "apply the hardware parameters")
+        try check(snd_pcm_hw_params_get_period_size(hw, &period, &direction), "snd_pcm_hw_params_get_period_size", name, "read back the period size")
+        try check(snd_pcm_hw_params_get_buffer_size(hw, &buffer), "snd_pcm_hw_params_get_buffer_size", name, "read back the buffer size")
+
+        var swPointer: OpaquePointer?
+        try check(snd_pcm_sw_params_malloc(&swPointer), "snd_pcm_sw_params_malloc", name, "allocate software parameters")
+        guard let sw = swPointer else { throw ALSAError(function: "snd_pcm_sw_params_malloc", code: -ENOMEM, pcmName: name, context: "allocate software parameters") }
+        defer { snd_pcm_sw_params_free(sw) }
+        try check(snd_pcm_sw_params_current(pcm, sw), "snd_pcm_sw_params_current", name, "read the software parameters")
+        try check(snd_pcm_sw_params_set_avail_min(pcm, sw, period), "snd_pcm_sw_params_set_avail_min", name, "wake once per period")
+        // Playback starts once a full buffer is queued (or at drain), so the first period never underruns.
+        let startThreshold: snd_pcm_uframes_t = stream == .capture ? 1 : buffer
+        try check(snd_pcm_sw_params_set_start_threshold(pcm, sw, startThreshold), "snd_pcm_sw_params_set_start_threshold", name, "set the start threshold")
+        try check(snd_pcm_sw_params(pcm, sw), "snd_pcm_sw_params", name, "apply the software parameters")
+
+        return PCMParameters(rate: requested.rate, channels: requested.channels, periodFrames: Int(period),
+                             periodsPerBuffer: Int(buffer / max(period, 1)))
+    }
+
+    private static func describeRange(
+        _ pcm: OpaquePointer, _ hw: OpaquePointer,
+        _ minimum: (OpaquePointer?, UnsafeMutablePointer<UInt32>?) -> Int32,
+        _ maximum: (OpaquePointer?, UnsafeMutablePointer<UInt32>?) -> Int32, unit: String
+    ) -> String {
+        var low: UInt32 = 0, high: UInt32 = 0
+        guard minimum(hw, &low) >= 0, maximum(hw, &high) >= 0 else { return "" }
+        return low == high ? " (the device offers only \(low) \(unit))" : " (the device offers \(low)...\(high) \(unit))"
+    }
+
+    private static func describeRateRange(_ pcm: OpaquePointer, _ hw: OpaquePointer) -> String {
+        var low: UInt32 = 0, high: UInt32 = 0, direction: Int32 = 0
+        guard snd_pcm_hw_params_get_rate_min(hw, &low, &direction) >= 0,
+              snd_pcm_hw_params_get_rate_max(hw, &high, &direction) >= 0 else { return "" }
+        return low == high ? " (the device runs only at \(low) Hz)" : " (the device offers \(low)...\(high) Hz)"
+    }
+
+    /// A non-owning view for the capture thread: plain value, no reference counting. Valid while
+    /// this `PCM` is alive.
+    public func realtimeReader() -> PCMReader {
+        precondition(stream == .capture, "realtimeReader() needs a capture PCM")
+        return PCMReader(handle: handle, channels: parameters.channels)
+    }
+
+    /// Writes interleaved frames, blocking until the device accepted all of them. Recovers from
+    /// underruns (counted in `underruns`).
+    public func write(_ samples: UnsafeBufferPointer<Int16>) throws(ALSAError) {
+        precondition(stream == .playback, "write(_:) needs a playback PCM")
+        let channels = parameters.channels
+        precondition(samples.count % channels == 0, "write(_:) takes whole frames")
+        guard var cursor = samples.baseAddress else { return }
+        var remaining = samples.count / channels
+        while remaining > 0 {
+            let written = snd_pcm_writei(handle, cursor, snd_pcm_uframes_t(remaining))
+            if written < 0 {
+                let code = Int32(written)
+                if code == -EAGAIN { continue }
+                try check(snd_pcm_recover(handle, code, 1), "snd_pcm_writei", name, "play audio into the line")
+                underruns += 1
+                continue
+            }
+            remaining -= Int(written)
+            cursor += Int(written) * channels
+        }
+    }
+
+    public private(set) var underruns = 0
+
+    /// Plays out everything queued, then stops.
+    public func drain() throws(ALSAError) {
+        try check(snd_pcm_drain(handle), "snd_pcm_drain", name, "finish playing the queued audio")
+    }
+}
+
+/// The capture thread's handle on a PCM: a trivial value (no ARC), reads with recovery inline.
+public struct PCMReader: CaptureSource, @unchecked Sendable {
+    let handle: OpaquePointer
+    public let channels: Int
+
+    @inlinable public func read(into buffer: UnsafeMutablePointer<Int16>, frames: Int) -> CaptureReadResult {
+        readFrames(into: buffer, frames: frames)
+    }
+
+    @usableFromInline func readFrames(into buffer: UnsafeMutablePointer<Int16>, frames: Int) -> CaptureReadResult {
+        let read = snd_pcm_readi(handle, buffer, snd_pcm_uframes_t(frames))
+        if read >= 0 { return .frames(Int(read)) }
+        let code = Int32(read)
+        // -EPIPE: overrun; -ESTRPIPE: the system suspended. snd_pcm_recover handles both.
+        if code == -EPIPE || code == -ESTRPIPE || code == -EINTR {
+            let recovered = snd_pcm_recover(handle, code, 1)
+            return recovered < 0 ? .failed(code: recovered) : .recoveredOverrun
+        }
+        if code == -EAGAIN { return .frames(0) }
+        return .failed(code: code)
+    }
+}
+
+/// Human-readable text for an alsa-lib error code (for reports after the capture thread stopped).
+public func alsaErrorText(_ code: Int32) -> String { String(cString: snd_strerror(code)) }

@@ -1,0 +1,122 @@
+import Foundation
+import SkrybaALSA
+import SkrybaCapture
+import SkrybaCore
+import SkrybaOpus
+
+/// Records every line of a capture PCM to its own Ogg Opus file, from the first frame to the frame
+/// limit (or a stop request): the capture thread, the rings, the line workers and the encoders,
+/// exactly as the appliance runs them. The bench and `skrybad` both drive it.
+public struct ContinuousRecorder {
+    public struct Configuration: Sendable {
+        public var pcmName: String
+        public var layout: LineLayout
+        public var periodFrames: Int
+        public var periodsPerBuffer = 8
+        /// Periods of slack per line ring.
+        public var slotsPerRing = 64
+        public var opus: OpusSettings
+        public var outputDirectory: String
+        public var fileNamePrefix = "line"
+        public var frameLimit: UInt64?
+        public var pacing: CapturePacing
+        /// Read no faster than the sample rate (a file PCM behaving like a device).
+        public var realTimeSource = false
+        public var workerThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        public var recorderID = ProcessInfo.processInfo.hostName
+        public var syncOnFlush = false
+        public var realtimePriority: Int32? = 70
+
+        public init(pcmName: String, layout: LineLayout, periodFrames: Int, opus: OpusSettings, outputDirectory: String,
+                    frameLimit: UInt64?, pacing: CapturePacing) {
+            self.pcmName = pcmName
+            self.layout = layout
+            self.periodFrames = periodFrames
+            self.opus = opus
+            self.outputDirectory = outputDirectory
+            self.frameLimit = frameLimit
+            self.pacing = pacing
+        }
+    }
+
+    public struct Report: Codable, Equatable, Sendable {
+        public var framesCaptured: UInt64
+        public var end: String
+        public var recoveredOverruns: UInt64
+        public var ringOverflows: [RingOverflow]
+        public var gapFrames: [UInt64]
+        public var files: [String]
+        public var bytesWritten: Int
+        public var lineFailures: [String]
+        public var realtimeScheduling: Bool
+        public var periodFrames: Int
+    }
+
+    public let configuration: Configuration
+    /// Set while running; `requestStop()` ends the capture at the next period.
+    private let stopBox = StopBox()
+
+    public init(configuration: Configuration) { self.configuration = configuration }
+
+    public func requestStop() { stopBox.capture?.requestStop() }
+
+    public func run() throws -> Report {
+        let configuration = configuration
+        let layout = configuration.layout
+        let pcm = try PCM(name: configuration.pcmName, stream: .capture,
+                          parameters: PCMParameters(rate: layout.rate, channels: layout.channels,
+                                                    periodFrames: configuration.periodFrames,
+                                                    periodsPerBuffer: configuration.periodsPerBuffer))
+        let periodFrames = pcm.parameters.periodFrames
+        let rings = CaptureRings(layout: layout, periodFrames: periodFrames, slotsPerRing: configuration.slotsPerRing)
+        let startTime = Date()
+        var lines: [EncodingLine<FileSink>] = []
+        var files: [String] = []
+        for line in 0..<layout.lineCount {
+            let path = "\(configuration.outputDirectory)/\(configuration.fileNamePrefix)-\(String(format: "%02d", line + 1)).opus"
+            let sink = try FileSink(path: path, syncOnFlush: configuration.syncOnFlush)
+            let metadata = LineEncoder<FileSink>.Metadata([
+                ("SKRYBA_LINE", "\(line + 1)"),
+                ("SKRYBA_START_UTC", startTime.formatted(.iso8601)),
+                ("SKRYBA_START_FRAME", "0"),
+                ("SKRYBA_RECORDER", configuration.recorderID),
+            ])
+            let encoder = try LineEncoder(sampleRate: layout.rate, settings: configuration.opus, sink: sink,
+                                          serialNumber: UInt32(truncatingIfNeeded: 0x534B_0000 + line), metadata: metadata)
+            lines.append(EncodingLine(line: line + 1, encoder: encoder, periodFrames: periodFrames) { try $0.close() })
+            files.append(path)
+        }
+
+        let capture = CaptureThread(consumers: min(configuration.workerThreads, layout.lineCount))
+        stopBox.capture = capture
+        defer { stopBox.capture = nil }
+        let workers = LineWorkers(rings: rings, capture: capture, consumers: lines)
+        let reader = pcm.realtimeReader()
+        if configuration.realTimeSource {
+            capture.start(rings.makeLoop(source: RealTimePacedSource(reader, rate: layout.rate),
+                                         frameLimit: configuration.frameLimit, pacing: configuration.pacing),
+                          realtimePriority: configuration.realtimePriority)
+        } else {
+            capture.start(rings.makeLoop(source: reader, frameLimit: configuration.frameLimit, pacing: configuration.pacing),
+                          realtimePriority: configuration.realtimePriority)
+        }
+        let outcome = capture.join()
+        workers.join()
+        withExtendedLifetime(pcm) {}
+
+        let end = switch outcome.end {
+        case .reachedFrameLimit: "reached-frame-limit"
+        case .stopRequested: "stop-requested"
+        case .deviceFailed(let code): "device-failed: \(alsaErrorText(code)) (\(code))"
+        }
+        return Report(framesCaptured: outcome.framesCaptured, end: end, recoveredOverruns: outcome.recoveredOverruns,
+                      ringOverflows: rings.overflows, gapFrames: lines.map(\.gapFrames), files: files,
+                      bytesWritten: lines.reduce(0) { $0 + ($1.encoder?.sink.bytesWritten ?? 0) },
+                      lineFailures: lines.compactMap(\.failure), realtimeScheduling: outcome.realtimeScheduling,
+                      periodFrames: periodFrames)
+    }
+}
+
+private final class StopBox: @unchecked Sendable {
+    var capture: CaptureThread?
+}

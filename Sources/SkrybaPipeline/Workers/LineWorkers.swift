@@ -1,0 +1,53 @@
+import SkrybaCapture
+
+/// What a line worker feeds each captured period to (the bench's encoder, later the call logic).
+/// A consumer keeps its own errors: a failing line must never stall the others or the capture.
+public protocol LineConsumer: AnyObject {
+    func consume(_ period: CapturedPeriod)
+    /// Called once, after the last period of the capture.
+    func finish()
+}
+
+/// Worker threads that drain the per-line rings into their consumers. Line `i` belongs to worker
+/// `i % workers`, so each ring keeps exactly one consumer thread (the SPSC contract).
+public final class LineWorkers<Consumer: LineConsumer>: @unchecked Sendable {
+    private var threads: [JoinableThread] = []
+
+    /// Starts one thread per wake-up signal of `capture`.
+    public init(rings: CaptureRings, capture: CaptureThread, consumers: [Consumer]) {
+        precondition(consumers.count == rings.rings.count, "one consumer per line")
+        let workerCount = capture.consumerWakeups.count
+        for worker in 0..<workerCount {
+            let lines = Array(stride(from: worker, to: consumers.count, by: workerCount))
+            let wakeup = capture.consumerWakeups[worker]
+            threads.append(JoinableThread(name: "skryba-lines-\(worker)") {
+                Self.drain(lines: lines.map { (rings.rings[$0], consumers[$0]) }, capture: capture, wakeup: wakeup)
+            })
+        }
+    }
+
+    /// Waits until every worker has drained its rings after the capture ended and finished its consumers.
+    public func join() {
+        for thread in threads { thread.join() }
+        threads.removeAll()
+    }
+
+    private static func drain(lines: [(PeriodRing, Consumer)], capture: CaptureThread, wakeup: WakeSignal) {
+        while true {
+            // Read before draining: if the capture had finished, everything it wrote is visible now.
+            let captureFinished = capture.isFinished
+            var freedSlots = false
+            for (ring, consumer) in lines {
+                while let period = ring.peek() {
+                    consumer.consume(period)
+                    ring.release()
+                    freedSlots = true
+                }
+            }
+            if freedSlots { capture.spaceAvailable.signal() }
+            if captureFinished { break }
+            wakeup.wait()
+        }
+        for (_, consumer) in lines { consumer.finish() }
+    }
+}

@@ -1,0 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SkrybaCore
+
+/// Makes a source that has no clock of its own (an alsa-lib `file` PCM) deliver frames no faster
+/// than the sample rate, like a device: the bench's `--pace realtime` proves the pipeline keeps up
+/// in real time. Sleeps to absolute deadlines on CLOCK_MONOTONIC (no drift, no allocation).
+public struct RealTimePacedSource<Base: CaptureSource>: CaptureSource {
+    public var base: Base
+    let rate: UInt64
+    var delivered: UInt64 = 0
+    var start = timespec()
+
+    public init(_ base: Base, rate: Int) {
+        self.base = base
+        self.rate = UInt64(rate)
+    }
+
+    public var channels: Int { base.channels }
+
+    public mutating func read(into buffer: UnsafeMutablePointer<Int16>, frames: Int) -> CaptureReadResult {
+        if delivered == 0 && start.tv_sec == 0 && start.tv_nsec == 0 { clock_gettime(CLOCK_MONOTONIC, &start) }
+        // A device hands a period over once its last frame was sampled.
+        let due = (delivered + UInt64(frames)) * 1_000_000_000 / rate
+        var deadline = start
+        let nanoseconds = UInt64(deadline.tv_nsec) + due
+        deadline.tv_sec += Int(nanoseconds / 1_000_000_000)
+        deadline.tv_nsec = Int(nanoseconds % 1_000_000_000)
+        while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nil) == EINTR {}
+        let result = base.read(into: buffer, frames: frames)
+        if case .frames(let count) = result { delivered += UInt64(count) }
+        return result
+    }
+}
