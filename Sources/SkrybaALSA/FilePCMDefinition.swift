@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// asound.conf text for alsa-lib `type file` PCMs over raw interleaved S16_LE files: how the bench,
 /// the simulator and the tests run real alsa-lib without an audio interface (DESIGN.md §7).
 ///
@@ -36,12 +32,6 @@ public enum FilePCMDefinition {
         }
 
         """
-    }
-
-    /// Points alsa-lib at `path` as its only configuration file (ALSA_CONFIG_PATH). alsa-lib
-    /// re-reads the configuration when that changes, so PCMs opened afterwards see it.
-    public static func use(configurationFile path: String) {
-        setenv("ALSA_CONFIG_PATH", path, 1)
     }
 
     static func escape(_ path: String) -> String {

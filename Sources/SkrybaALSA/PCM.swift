@@ -30,13 +30,22 @@ public final class PCM {
     public let parameters: PCMParameters
     let handle: OpaquePointer
 
-    public init(name: String, stream: Stream, parameters requested: PCMParameters) throws(ALSAError) {
+    /// - Parameter configurationFile: look `name` up in this asound.conf only, instead of alsa-lib's
+    ///   global configuration (ALSA_CONFIG_PATH or /usr/share/alsa/alsa.conf); the bench and the
+    ///   simulator use it so they change nothing process-wide.
+    public init(name: String, stream: Stream, parameters requested: PCMParameters, configurationFile: String? = nil) throws(ALSAError) {
         _ = installALSAErrorCapture
         _ = takeLastALSAMessage()
         var pcm: OpaquePointer?
         let direction = stream == .capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK
-        try check(snd_pcm_open(&pcm, name, direction, 0), "snd_pcm_open", name,
-                  "open the \(stream == .capture ? "capture" : "playback") device (is the PCM name right and the interface plugged in?)")
+        let purpose = "open the \(stream == .capture ? "capture" : "playback") device (is the PCM name right and the interface plugged in?)"
+        if let configurationFile {
+            let configuration = try Self.loadConfiguration(configurationFile, pcmName: name)
+            defer { snd_config_delete(configuration) }
+            try check(snd_pcm_open_lconf(&pcm, name, direction, 0, configuration), "snd_pcm_open_lconf", name, purpose)
+        } else {
+            try check(snd_pcm_open(&pcm, name, direction, 0), "snd_pcm_open", name, purpose)
+        }
         guard let pcm else { throw ALSAError(function: "snd_pcm_open", code: -EINVAL, pcmName: name, context: "open the device") }
         do {
             self.parameters = try Self.configure(pcm, name: name, stream: stream, requested: requested)
@@ -50,6 +59,21 @@ public final class PCM {
     }
 
     deinit { snd_pcm_close(handle) }
+
+    private static func loadConfiguration(_ path: String, pcmName: String) throws(ALSAError) -> OpaquePointer {
+        var input: OpaquePointer?
+        try check(snd_input_stdio_open(&input, path, "r"), "snd_input_stdio_open", pcmName, "read the ALSA configuration \(path)")
+        defer { snd_input_close(input) }
+        var configuration: OpaquePointer?
+        try check(snd_config_top(&configuration), "snd_config_top", pcmName, "create an ALSA configuration")
+        do {
+            try check(snd_config_load(configuration, input), "snd_config_load", pcmName, "parse the ALSA configuration \(path)")
+        } catch {
+            snd_config_delete(configuration)
+            throw error
+        }
+        return configuration!
+    }
 
     private static func configure(_ pcm: OpaquePointer, name: String, stream: Stream, requested: PCMParameters) throws(ALSAError) -> PCMParameters {
         var hwPointer: OpaquePointer?
@@ -103,9 +127,12 @@ public final class PCM {
     }
 
     private static func describeRateRange(_ pcm: OpaquePointer, _ hw: OpaquePointer) -> String {
-        var low: UInt32 = 0, high: UInt32 = 0, direction: Int32 = 0
-        guard snd_pcm_hw_params_get_rate_min(hw, &low, &direction) >= 0,
-              snd_pcm_hw_params_get_rate_max(hw, &high, &direction) >= 0 else { return "" }
+        var low: UInt32 = 0, high: UInt32 = 0, lowDirection: Int32 = 0, highDirection: Int32 = 0
+        guard snd_pcm_hw_params_get_rate_min(hw, &low, &lowDirection) >= 0,
+              snd_pcm_hw_params_get_rate_max(hw, &high, &highDirection) >= 0 else { return "" }
+        // alsa-lib reports open interval ends as (value, direction): 8001 with -1 means "below 8001".
+        if lowDirection > 0 { low += 1 }
+        if highDirection < 0 { high -= 1 }
         return low == high ? " (the device runs only at \(low) Hz)" : " (the device offers \(low)...\(high) Hz)"
     }
 

@@ -106,6 +106,7 @@ public final class CaptureThread: @unchecked Sendable {
         thread = JoinableThread(name: "skryba-capture", fifoPriority: realtimePriority) { [self] in
             var loop = loop
             let end = Self.run(&loop, stop: stop, clock: clock, wakeups: UnsafeBufferPointer(wakeups), space: space)
+            clock.pointee.store(loop.position, ordering: .relaxed)
             outcome = CaptureOutcome(end: end, framesCaptured: loop.position,
                                      recoveredOverruns: loop.recoveredOverruns, realtimeScheduling: false)
             finished.pointee.store(true, ordering: .releasing)

@@ -23,15 +23,18 @@ struct Skrybad: ParsableCommand {
     @Option(help: "Directory for the recordings.") var out: String
     @Option(help: "Opus bitrate in bit/s.") var bitrate: Int = OpusSettings.defaultBitrate
     @Option(help: "Opus complexity 0...10.") var complexity: Int = OpusSettings.defaultComplexity
+    @Option(help: "device: the capture device keeps time and a full ring drops (the board); simulation: a file PCM, wait for the encoders and drop nothing.")
+    var pacing: String = "device"
     @Option(help: "Finish and exit when the sample clock reaches this frame (file PCMs never end by themselves).")
     var stopAtFrame: UInt64?
 
     func run() throws {
+        guard pacing == "device" || pacing == "simulation" else { throw ValidationError("--pacing is device or simulation, not '\(pacing)'") }
         let layout = try LineLayout(rate: rate, lines: lines ?? channels, channels: channels)
         var configuration = ContinuousRecorder.Configuration(
             pcmName: capture, layout: layout, periodFrames: layout.samplesPerOpusFrame,
             opus: OpusSettings(bitrate: bitrate, complexity: complexity), outputDirectory: out,
-            frameLimit: stopAtFrame, pacing: .device)
+            frameLimit: stopAtFrame, pacing: pacing == "device" ? .device : .waitForConsumers)
         configuration.syncOnFlush = true
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let recorder = ContinuousRecorder(configuration: configuration)

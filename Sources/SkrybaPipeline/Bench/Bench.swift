@@ -93,11 +93,11 @@ public enum Bench {
         try writeInterleaved(mono: wav.samples, channels: options.lines, frames: Int(frames), to: raw)
         let configuration = "\(work)/asound.conf"
         try FilePCMDefinition.capture(name: "skryba_bench", infile: raw).write(toFile: configuration, atomically: true, encoding: .utf8)
-        FilePCMDefinition.use(configurationFile: configuration)
 
         var recorder = ContinuousRecorder.Configuration(
             pcmName: "skryba_bench", layout: layout, periodFrames: layout.samplesPerOpusFrame, opus: options.opus,
             outputDirectory: output, frameLimit: frames, pacing: options.realTime ? .device : .waitForConsumers)
+        recorder.alsaConfigurationFile = configuration
         recorder.fileNamePrefix = "bench-line"
         recorder.realTimeSource = options.realTime
 

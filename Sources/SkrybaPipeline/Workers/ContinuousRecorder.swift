@@ -10,6 +10,8 @@ import SkrybaOpus
 public struct ContinuousRecorder {
     public struct Configuration: Sendable {
         public var pcmName: String
+        /// An asound.conf to look `pcmName` up in, instead of alsa-lib's global configuration.
+        public var alsaConfigurationFile: String?
         public var layout: LineLayout
         public var periodFrames: Int
         public var periodsPerBuffer = 8
@@ -66,7 +68,8 @@ public struct ContinuousRecorder {
         let pcm = try PCM(name: configuration.pcmName, stream: .capture,
                           parameters: PCMParameters(rate: layout.rate, channels: layout.channels,
                                                     periodFrames: configuration.periodFrames,
-                                                    periodsPerBuffer: configuration.periodsPerBuffer))
+                                                    periodsPerBuffer: configuration.periodsPerBuffer),
+                          configurationFile: configuration.alsaConfigurationFile)
         let periodFrames = pcm.parameters.periodFrames
         let rings = CaptureRings(layout: layout, periodFrames: periodFrames, slotsPerRing: configuration.slotsPerRing)
         let startTime = Date()

@@ -23,15 +23,7 @@ public final class EncodingLine<Sink: OggPageSink>: LineConsumer {
     public func consume(_ period: CapturedPeriod) {
         guard let encoder else { return }
         do {
-            if let expected = expectedFrame, period.startFrame > expected {
-                var missing = period.startFrame - expected
-                gapFrames += missing
-                while missing > 0 {
-                    let chunk = Int(min(missing, UInt64(silence.count)))
-                    try silence.withUnsafeBufferPointer { try encoder.consume(UnsafeBufferPointer(rebasing: $0[0..<chunk])) }
-                    missing -= UInt64(chunk)
-                }
-            }
+            try fillGap(until: period.startFrame, encoder)
             try encoder.consume(period.samples)
             expectedFrame = period.startFrame + UInt64(period.samples.count)
         } catch {
@@ -39,9 +31,24 @@ public final class EncodingLine<Sink: OggPageSink>: LineConsumer {
         }
     }
 
-    public func finish() {
+    /// Silence for frames the ring had to drop, so the recording stays on the sample clock.
+    private func fillGap(until frame: UInt64, _ encoder: LineEncoder<Sink>) throws {
+        let expected = expectedFrame ?? 0
+        guard frame > expected else { return }
+        var missing = frame - expected
+        gapFrames += missing
+        while missing > 0 {
+            let chunk = Int(min(missing, UInt64(silence.count)))
+            try silence.withUnsafeBufferPointer { try encoder.consume(UnsafeBufferPointer(rebasing: $0[0..<chunk])) }
+            missing -= UInt64(chunk)
+        }
+        expectedFrame = frame
+    }
+
+    public func finish(endFrame: UInt64) {
         guard let encoder else { return }
         do {
+            try fillGap(until: endFrame, encoder)
             try encoder.finish()
             try onFinish(encoder.sink)
         } catch {

@@ -4,8 +4,9 @@ import SkrybaCapture
 /// A consumer keeps its own errors: a failing line must never stall the others or the capture.
 public protocol LineConsumer: AnyObject {
     func consume(_ period: CapturedPeriod)
-    /// Called once, after the last period of the capture.
-    func finish()
+    /// Called once, after the last period of the capture; `endFrame` is where the sample clock
+    /// stopped (periods dropped at the very end are visible only here).
+    func finish(endFrame: UInt64)
 }
 
 /// Worker threads that drain the per-line rings into their consumers. Line `i` belongs to worker
@@ -48,6 +49,7 @@ public final class LineWorkers<Consumer: LineConsumer>: @unchecked Sendable {
             if captureFinished { break }
             wakeup.wait()
         }
-        for (_, consumer) in lines { consumer.finish() }
+        let endFrame = capture.position
+        for (_, consumer) in lines { consumer.finish(endFrame: endFrame) }
     }
 }
