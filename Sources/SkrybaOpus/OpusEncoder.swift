@@ -3,7 +3,7 @@ import CSkrybaShims
 
 /// Encoder settings for one line. Defaults chosen by measurement (docs/speech-quality.md).
 public struct OpusSettings: Equatable, Sendable, Codable {
-    public static let defaultBitrate = 16000
+    public static let defaultBitrate = 14000
     public static let defaultComplexity = 5
 
     public var bitrate: Int
