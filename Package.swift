@@ -20,6 +20,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: systemLibraries + [
         // Tiny C functions for variadic/macro C APIs (opus_encoder_ctl, alsa-lib's error handler).
@@ -37,13 +38,25 @@ let package = Package(
         // Ogg Opus muxing and parsing per RFC 3533 / RFC 7845 (pure Swift).
         .target(name: "SkrybaOgg"),
 
+        // POSIX files with crash-safety discipline: fsync, directory fsync, truncation (no C module).
+        .target(name: "SkrybaSystem"),
+
+        // The sealed-recording format: age v1 header (X25519 recipients), authenticated records.
+        .target(name: "SkrybaSeal", dependencies: ["SkrybaSystem", .product(name: "Crypto", package: "swift-crypto")]),
+
+        // Catalog (SQLite), append-only audit log with signed checkpoints, device key, recovery.
+        .target(
+            name: "SkrybaStore",
+            dependencies: ["SkrybaSQLite", "SkrybaSeal", "SkrybaSystem", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+
         // The real-time spine: capture thread, lock-free per-line rings.
         .target(name: "SkrybaCapture", dependencies: ["SkrybaCore", "SkrybaALSA"]),
 
         // Line workers: rings → Opus → Ogg Opus → files; the bench.
         .target(
             name: "SkrybaPipeline",
-            dependencies: ["SkrybaCore", "SkrybaCapture", "SkrybaALSA", "SkrybaOpus", "SkrybaOgg"]
+            dependencies: ["SkrybaCore", "SkrybaCapture", "SkrybaALSA", "SkrybaOpus", "SkrybaOgg", "SkrybaSeal", "SkrybaStore", "SkrybaSystem"]
         ),
 
         .executableTarget(
@@ -65,7 +78,8 @@ let package = Package(
             name: "SkrybaTests",
             dependencies: [
                 "SkrybaCore", "SkrybaALSA", "SkrybaGPIO", "SkrybaOpus", "SkrybaSQLite", "SkrybaOgg",
-                "SkrybaCapture", "SkrybaPipeline", "CAllocationCounter",
+                "SkrybaCapture", "SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaSystem", "CAllocationCounter",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/SkrybaTests"
         ),

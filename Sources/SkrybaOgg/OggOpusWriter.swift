@@ -4,8 +4,8 @@ public protocol OggPageSink {
     /// Takes one whole page. The bytes are valid only during the call.
     mutating func write(page: UnsafeRawBufferPointer) throws
     /// Called after a page that ends a flush interval: the sink makes everything so far durable
-    /// (or hands it to its sealing record).
-    mutating func flush() throws
+    /// (the sealing sink seals it as one record). `isFinal` marks the end of the stream.
+    mutating func flush(isFinal: Bool) throws
 }
 
 /// Muxes Opus packets into an Ogg Opus stream (RFC 7845): ID header alone on the first page (BOS),
@@ -37,7 +37,7 @@ public struct OggOpusWriter<Sink: OggPageSink> {
         granulePosition = 0
         try appendPage(OpusHeaders.identification(preSkip: preSkip, inputSampleRate: inputSampleRate))
         try appendPage(OpusHeaders.comments(vendor: vendor, comments))
-        try self.sink.flush()
+        try self.sink.flush(isFinal: false)
     }
 
     private mutating func appendPage(_ header: [UInt8]) throws {
@@ -50,7 +50,7 @@ public struct OggOpusWriter<Sink: OggPageSink> {
     public mutating func append(packet: UnsafeRawBufferPointer, samples48k: Int) throws {
         if pages.packetsOnPage >= packetsPerPage || !pages.canAppend(packetLength: packet.count) {
             try pages.finishPage(endOfStream: false) { try sink.write(page: $0) }
-            try sink.flush()
+            try sink.flush(isFinal: false)
         }
         granulePosition += Int64(samples48k)
         pages.append(packet: packet, granulePosition: granulePosition)
@@ -66,6 +66,6 @@ public struct OggOpusWriter<Sink: OggPageSink> {
         precondition(end <= granulePosition, "end trimming can only shorten the stream")
         pages.setGranulePosition(end)
         try pages.finishPage(endOfStream: true) { try sink.write(page: $0) }
-        try sink.flush()
+        try sink.flush(isFinal: true)
     }
 }

@@ -174,17 +174,6 @@ public enum Bench {
     }
 }
 
-/// A fresh private directory under $TMPDIR (mkdtemp): a plain path, safe inside ALSA_CONFIG_PATH,
-/// which alsa-lib splits on separators.
-public func makeTemporaryDirectory(prefix: String) throws -> String {
-    let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-    var template = Array("\(base)/\(prefix).XXXXXX".utf8CString)
-    guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-        throw FileError(operation: "mkdtemp", path: base, errno: errno)
-    }
-    return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
 public struct BenchError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }

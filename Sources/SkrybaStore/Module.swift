@@ -1,0 +1,1 @@
+// Catalog, audit log, device key, recovery; see docs/storage.md.
