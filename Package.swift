@@ -69,7 +69,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "skryba-tools",
-            dependencies: ["SkrybaPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SkrybaPipeline", "SkrybaSeal", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Test support: counts malloc family calls per thread (interposes malloc in the test binary).

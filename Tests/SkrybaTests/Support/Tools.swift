@@ -8,6 +8,11 @@ struct ToolResult {
 }
 
 enum Tool {
+    /// The project's own executables, built beside this test binary.
+    static func product(_ name: String) -> String {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent(name).path
+    }
+
     static func run(_ executable: String, _ arguments: [String]) throws -> ToolResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
