@@ -55,6 +55,39 @@ public final class SQLiteDatabase {
 
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     public var changes: Int { Int(sqlite3_changes(handle)) }
+    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    public enum TransactionKind: String, Sendable {
+        /// Takes a read snapshot at the first read: for consistent reads across tables.
+        case deferred = "DEFERRED"
+        /// Takes the write lock at BEGIN, so two processes that read-then-write (the audit chain's
+        /// head) queue on the busy timeout instead of both reading the same head.
+        case immediate = "IMMEDIATE"
+    }
+
+    /// Runs `body` between BEGIN and COMMIT; any error rolls everything back and is rethrown.
+    public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
+        try execute("BEGIN \(kind.rawValue)")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            // A failed COMMIT may already have rolled back (I/O errors do); a second ROLLBACK would fail.
+            if isInTransaction { try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// `PRAGMA user_version`: the integer SQLite keeps in the file header for the application's schema version.
+    public func userVersion() throws(SQLiteError) -> Int64 {
+        guard case .integer(let version) = try prepare("PRAGMA user_version").rows().first?.first else { return 0 }
+        return version
+    }
+
+    public func setUserVersion(_ version: Int64) throws(SQLiteError) {
+        try execute("PRAGMA user_version = \(version)")
+    }
 
     public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
 }

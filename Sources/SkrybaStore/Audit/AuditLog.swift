@@ -1,0 +1,138 @@
+import Foundation
+import SkrybaSQLite
+
+/// The append-only, hash-chained audit log in `audit_log` (docs/storage.md). Entries are only ever
+/// inserted (triggers refuse UPDATE and DELETE); each hashes the one before it; signed checkpoints
+/// let anyone holding the device's public key check that nothing was rewritten since.
+public final class AuditLog: Sendable {
+    let connection: StoreConnection
+    /// Who appends when `append` is not told otherwise ("skrybad", "console:technician", …).
+    public let actor: String
+
+    init(connection: StoreConnection, actor: String) {
+        self.connection = connection
+        self.actor = actor
+    }
+
+    @discardableResult
+    public func append(_ kind: AuditKind, subject: String? = nil, details: [String: String] = [:], actor: String? = nil,
+                       at now: Date) throws -> AuditEntry {
+        try connection.write("appending a \(kind.rawValue) audit entry") { database in
+            try Self.append(kind, subject: subject, details: details, actor: actor ?? self.actor, at: now, in: database)
+        }
+    }
+
+    /// Appends inside the caller's transaction: the state change and its entry commit together, and
+    /// the chain head read here cannot move before the insert (BEGIN IMMEDIATE holds the write lock).
+    @discardableResult
+    static func append(_ kind: AuditKind, subject: String?, details: [String: String], actor: String, at now: Date,
+                       in database: SQLiteDatabase) throws -> AuditEntry {
+        precondition(database.isInTransaction, "audit entries are appended inside the state change's transaction")
+        let head = try database.prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").rows().first
+        var seq: Int64 = 1
+        var prevHash = AuditEntry.genesisHash
+        if let head, case .integer(let lastSeq) = head[0], case .blob(let lastHash) = head[1] {
+            seq = lastSeq + 1
+            prevHash = Data(lastHash)
+        }
+        let timeUTC = UTCTimestamp.string(from: now)
+        let detailsText = AuditEntry.encodeDetails(details)
+        let hash = AuditEntry.hash(prevHash: prevHash, seq: seq, timeUTC: timeUTC, kind: kind.rawValue, subject: subject,
+                                   actor: actor, details: detailsText)
+        try database.prepare("""
+            INSERT INTO audit_log (seq, time_utc, kind, subject, actor, details, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).run([.integer(seq), .text(timeUTC), .text(kind.rawValue), subject.map(SQLiteValue.text) ?? .null,
+                      .text(actor), .text(detailsText), .blob(Array(prevHash)), .blob(Array(hash))])
+        return AuditEntry(seq: seq, timeUTC: timeUTC, kind: kind.rawValue, subject: subject, actor: actor,
+                          details: detailsText, prevHash: prevHash, hash: hash)
+    }
+
+    /// Entries with `range.lowerBound <= seq <= range.upperBound`, in order.
+    public func entries(_ range: ClosedRange<Int64> = 1...Int64.max) throws -> [AuditEntry] {
+        try connection.read("reading the audit log") { database in
+            try Self.entries(range, limit: Int64.max, in: database)
+        }
+    }
+
+    public func lastEntry() throws -> AuditEntry? {
+        try connection.read("reading the audit log") { database in
+            let seq = try database.prepare("SELECT max(seq) FROM audit_log").rows().first?.first
+            guard case .integer(let last) = seq else { return nil }
+            return try Self.entries(last...last, limit: 1, in: database).first
+        }
+    }
+
+    public func checkpoints() throws -> [AuditCheckpoint] {
+        try connection.read("reading the audit checkpoints") { database in try Self.checkpoints(in: database) }
+    }
+
+    /// Appends a `checkpoint` entry naming the signing key, then signs the chain up to and including
+    /// that entry — the signature cannot be inside the entry it covers, so it goes to
+    /// `audit_checkpoints`, keyed by the entry's seq. Entry and signature commit together.
+    @discardableResult
+    public func checkpoint(signer: DeviceKey, at now: Date) throws -> AuditCheckpoint {
+        try connection.write("writing an audit checkpoint") { database in
+            let hasEntries = try database.prepare("SELECT 1 FROM audit_log LIMIT 1").rows().isEmpty == false
+            guard hasEntries else { throw CatalogError.emptyAuditLog }
+            let entry = try Self.append(.checkpoint, subject: nil,
+                                        details: ["public_key": signer.publicKeyHex, "fingerprint": signer.fingerprint],
+                                        actor: actor, at: now, in: database)
+            let signature = signer.sign(AuditCheckpoint.message(seq: entry.seq, hash: entry.hash))
+            let checkpoint = AuditCheckpoint(seq: entry.seq, hash: entry.hash, timeUTC: entry.timeUTC,
+                                             publicKey: signer.publicKey, signature: signature)
+            try database.prepare("INSERT INTO audit_checkpoints (seq, hash, time_utc, public_key, signature) VALUES (?, ?, ?, ?, ?)")
+                .run([.integer(checkpoint.seq), .blob(Array(checkpoint.hash)), .text(checkpoint.timeUTC),
+                      .blob(Array(checkpoint.publicKey)), .blob(Array(checkpoint.signature))])
+            return checkpoint
+        }
+    }
+
+    /// Walks the whole chain and every checkpoint from one consistent snapshot; see `AuditVerifier`.
+    /// With `trustedPublicKey` (the key IT pinned), a checkpoint by any other key is a problem.
+    public func verify(trustedPublicKey: Data? = nil) throws -> AuditVerification {
+        try connection.read("verifying the audit log") { database in
+            try database.transaction(.deferred) {
+                var verifier = AuditVerifier(checkpoints: try Self.checkpoints(in: database), trustedPublicKey: trustedPublicKey)
+                // Pages, so a log of years does not sit in memory at once.
+                var next: Int64 = 1
+                while verifier.problem == nil {
+                    let page = try Self.entries(next...Int64.max, limit: 4096, in: database)
+                    guard let last = page.last else { break }
+                    for entry in page where verifier.problem == nil { verifier.check(entry) }
+                    next = last.seq + 1
+                }
+                let count = try database.prepare("SELECT count(*) FROM audit_log").rows().first?.first
+                guard case .integer(let entryCount) = count else { return verifier.finish(entryCount: 0) }  // count(*) is always an integer
+                return verifier.finish(entryCount: Int(entryCount))
+            }
+        }
+    }
+
+    static func entries(_ range: ClosedRange<Int64>, limit: Int64, in database: SQLiteDatabase) throws -> [AuditEntry] {
+        let rows = try database.prepare("""
+            SELECT seq, time_utc, kind, subject, actor, details, prev_hash, hash FROM audit_log
+            WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?
+            """).rows([.integer(range.lowerBound), .integer(range.upperBound), .integer(limit)])
+        return try rows.map { row in
+            var reader = RowReader(table: "audit_log", row: row)
+            let seq = try reader.integer("seq")
+            reader.key = "entry \(seq)"
+            return AuditEntry(seq: seq, timeUTC: try reader.text("time_utc"), kind: try reader.text("kind"),
+                              subject: try reader.optionalText("subject"), actor: try reader.text("actor"),
+                              details: try reader.text("details"), prevHash: try reader.blob("prev_hash"),
+                              hash: try reader.blob("hash"))
+        }
+    }
+
+    static func checkpoints(in database: SQLiteDatabase) throws -> [AuditCheckpoint] {
+        let rows = try database.prepare("SELECT seq, hash, time_utc, public_key, signature FROM audit_checkpoints ORDER BY seq").rows()
+        return try rows.map { row in
+            var reader = RowReader(table: "audit_checkpoints", row: row)
+            let seq = try reader.integer("seq")
+            reader.key = "checkpoint at entry \(seq)"
+            return AuditCheckpoint(seq: seq, hash: try reader.blob("hash"), timeUTC: try reader.text("time_utc"),
+                                   publicKey: try reader.blob("public_key"), signature: try reader.blob("signature"))
+        }
+    }
+}

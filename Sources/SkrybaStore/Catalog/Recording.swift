@@ -1,0 +1,153 @@
+import Foundation
+
+/// A recording's catalog id. Shown as "R000123" in file names, the audit log and the console.
+public struct RecordingID: Hashable, Sendable, Codable, Comparable, LosslessStringConvertible {
+    public let rawValue: Int64
+
+    public init(rawValue: Int64) { self.rawValue = rawValue }
+
+    /// Parses "R000123" (the `description` form; the zeros may be left out, as a technician would).
+    public init?(_ description: String) {
+        guard description.first == "R", description.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int64(description.dropFirst()), value > 0 else {
+            return nil
+        }
+        rawValue = value
+    }
+
+    public var description: String {
+        let digits = String(rawValue)
+        return "R" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+
+    public static func < (lhs: RecordingID, rhs: RecordingID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(Int64.self) }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+public enum RecordingDirection: String, Sendable, Codable, CaseIterable {
+    case incoming, outgoing
+    /// A whole-line tap recorded without call logic (what `skrybad` does until call detection lands).
+    case line
+}
+
+public enum RecordingStatus: String, Sendable, Codable, CaseIterable {
+    case recording, complete, interrupted, discarded
+}
+
+/// What the caller did about the announcement (R4).
+public enum Consent: String, Sendable, Codable, CaseIterable {
+    /// Stayed on the line after the announcement.
+    case given
+    /// Pressed the objection key: the call continued unrecorded.
+    case objected
+    /// Hung up during the announcement.
+    case hungUp = "hung-up"
+    /// No announcement applies (outgoing calls: the employee announces it).
+    case notAsked = "not-asked"
+}
+
+/// Which announcement version was played (R3), identified by its id and the SHA-256 of its audio.
+public struct Announcement: Equatable, Sendable, Codable {
+    public var id: String
+    /// Hex SHA-256 of the announcement audio as played.
+    public var sha256: String
+    /// Whether the caller heard it to the end; nil while not yet known.
+    public var completed: Bool?
+
+    public init(id: String, sha256: String, completed: Bool? = nil) {
+        self.id = id
+        self.sha256 = sha256
+        self.completed = completed
+    }
+}
+
+/// What is known when a recording starts.
+public struct NewRecording: Equatable, Sendable {
+    /// 1-based, as in `SKRYBA_LINE` and the line files.
+    public var line: Int
+    public var direction: RecordingDirection
+    public var startUTC: Date
+    public var startFrame: UInt64
+    /// The `age1…` recipients the file is sealed to; at least one (no key, no recording).
+    public var recipients: [String]
+    public var callerNumber: String?
+    public var dialedDigits: String?
+    public var announcement: Announcement?
+    public var consent: Consent?
+    public var retentionDeadlineUTC: Date?
+
+    public init(line: Int, direction: RecordingDirection, startUTC: Date, startFrame: UInt64, recipients: [String],
+                callerNumber: String? = nil, dialedDigits: String? = nil, announcement: Announcement? = nil,
+                consent: Consent? = nil, retentionDeadlineUTC: Date? = nil) {
+        self.line = line
+        self.direction = direction
+        self.startUTC = startUTC
+        self.startFrame = startFrame
+        self.recipients = recipients
+        self.callerNumber = callerNumber
+        self.dialedDigits = dialedDigits
+        self.announcement = announcement
+        self.consent = consent
+        self.retentionDeadlineUTC = retentionDeadlineUTC
+    }
+}
+
+/// One row of `recordings`, typed. Times are whole milliseconds (what the catalog stores).
+public struct RecordingRow: Equatable, Sendable, Codable {
+    public var id: RecordingID
+    public var line: Int
+    public var direction: RecordingDirection
+    public var startUTC: Date
+    public var startFrame: UInt64
+    public var endFrame: UInt64?
+    public var durationMs: Int64?
+    public var status: RecordingStatus
+    public var callerNumber: String?
+    public var dialedDigits: String?
+    public var announcement: Announcement?
+    public var consent: Consent?
+    /// Relative to the data directory, e.g. "recordings/2025/03/14/R000012.skryba".
+    public var filePath: String?
+    public var fileSize: Int64?
+    /// Hex SHA-256 of the sealed file as finished.
+    public var fileSHA256: String?
+    public var retentionDeadlineUTC: Date?
+    /// Legal holds keeping this recording past its deadline (R7); empty when none.
+    public var holdRefs: [String]
+    public var recipients: [String]
+    public var createdUTC: Date
+    public var updatedUTC: Date
+
+    public init(id: RecordingID, line: Int, direction: RecordingDirection, startUTC: Date, startFrame: UInt64,
+                endFrame: UInt64? = nil, durationMs: Int64? = nil, status: RecordingStatus, callerNumber: String? = nil,
+                dialedDigits: String? = nil, announcement: Announcement? = nil, consent: Consent? = nil,
+                filePath: String? = nil, fileSize: Int64? = nil, fileSHA256: String? = nil,
+                retentionDeadlineUTC: Date? = nil, holdRefs: [String] = [], recipients: [String],
+                createdUTC: Date, updatedUTC: Date) {
+        self.id = id
+        self.line = line
+        self.direction = direction
+        self.startUTC = startUTC
+        self.startFrame = startFrame
+        self.endFrame = endFrame
+        self.durationMs = durationMs
+        self.status = status
+        self.callerNumber = callerNumber
+        self.dialedDigits = dialedDigits
+        self.announcement = announcement
+        self.consent = consent
+        self.filePath = filePath
+        self.fileSize = fileSize
+        self.fileSHA256 = fileSHA256
+        self.retentionDeadlineUTC = retentionDeadlineUTC
+        self.holdRefs = holdRefs
+        self.recipients = recipients
+        self.createdUTC = createdUTC
+        self.updatedUTC = updatedUTC
+    }
+}

@@ -1,1 +1,0 @@
-// Catalog, audit log, device key, recovery; see docs/storage.md.
