@@ -61,11 +61,11 @@ let package = Package(
 
         .executableTarget(
             name: "skrybad",
-            dependencies: ["SkrybaPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "skryba",
-            dependencies: ["SkrybaPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "skryba-tools",

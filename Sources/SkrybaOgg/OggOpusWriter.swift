@@ -6,6 +6,8 @@ public protocol OggPageSink {
     /// Called after a page that ends a flush interval: the sink makes everything so far durable
     /// (the sealing sink seals it as one record). `isFinal` marks the end of the stream.
     mutating func flush(isFinal: Bool) throws
+    /// Bytes this sink has put on storage so far.
+    var bytesWritten: Int { get }
 }
 
 /// Muxes Opus packets into an Ogg Opus stream (RFC 7845): ID header alone on the first page (BOS),

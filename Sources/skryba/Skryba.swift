@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import SkrybaOpus
 import SkrybaPipeline
+import SkrybaSeal
+import SkrybaStore
 
 @main
 struct Skryba: ParsableCommand {
@@ -10,7 +12,8 @@ struct Skryba: ParsableCommand {
         abstract: "Skryba call recorder: administration on the appliance.",
         discussion: "Every subcommand that touches the appliance's state takes --config FILE (default /etc/skryba/skryba.toml).",
         version: SkrybaVersion.current,
-        subcommands: [BenchCommand.self, EncodeCommand.self])
+        subcommands: [FsckCommand.self, AuditCommand.self, RecordingsCommand.self, DeviceKeyCommand.self,
+                      BenchCommand.self, EncodeCommand.self])
 }
 
 struct BenchCommand: ParsableCommand {
@@ -35,6 +38,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "max: as fast as possible, nothing dropped; realtime: the file PCM delivers at the sample rate and full rings drop, as on a device.")
     var pace: String = "max"
     @Option(help: "Run each side this many times and keep the fastest.") var repeats: Int = 1
+    @Option(help: "Seal to this age1… recipient (repeatable); default: a throwaway key made for the run.") var recipient: [String] = []
+    @Flag(help: "Write plain .opus instead of sealed recordings.") var noSeal = false
+    @Flag(help: "Also run the unsealed pipeline and report what sealing costs.") var sealOverhead = false
+    @Flag(help: "Do not fsync each record (isolates CPU from the disk; the appliance always fsyncs).") var noFsync = false
 
     func run() throws {
         guard pace == "max" || pace == "realtime" else { throw ValidationError("--pace is max or realtime, not '\(pace)'") }
@@ -45,6 +52,10 @@ struct BenchCommand: ParsableCommand {
         options.baseline = !noBaseline
         options.realTime = pace == "realtime"
         options.repeats = repeats
+        options.recipients = try recipient.map { try AgeRecipient(parsing: $0) }
+        options.seal = !noSeal
+        options.measureSealOverhead = sealOverhead
+        options.fsync = !noFsync
         let report = try Bench.run(options)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -65,5 +76,120 @@ struct EncodeCommand: ParsableCommand {
     func run() throws {
         let result = try EncodeFile.run(input: input, output: output, settings: OpusSettings(bitrate: bitrate, complexity: complexity))
         print("\(output): \(result.bytes) bytes for \(String(format: "%.2f", result.seconds)) s of audio")
+    }
+}
+
+/// The data directory option every state command takes (until the configuration file names it).
+struct DataDirectoryOption: ParsableArguments {
+    @Option(help: "The appliance's data directory (catalog.sqlite, keys/, recordings/).") var dataDir: String = "/var/lib/skryba"
+
+    func catalog(actor: String) throws -> Catalog {
+        guard FileManager.default.fileExists(atPath: "\(dataDir)/\(DataLayout.catalog)") else {
+            throw ValidationError("\(dataDir) holds no catalog.sqlite: is --data-dir right?")
+        }
+        return try Catalog(dataDirectory: dataDir, actor: actor)
+    }
+}
+
+struct FsckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fsck",
+        abstract: "Reconcile catalog and sealed files after a crash or power loss (skrybad also runs this at start-up).",
+        discussion: """
+            Truncates torn tails to the last whole record, closes recordings cut by a power loss as interrupted with
+            their surviving audio, reports files without rows and rows without files. Never deletes a file and never
+            changes one damaged in the middle. Needs no key. Exit status 0 when nothing was found, 1 otherwise.
+            """)
+
+    @OptionGroup var data: DataDirectoryOption
+    @Flag(help: "Also re-hash every finished recording against the SHA-256 in the catalog.") var deep = false
+
+    func run() throws {
+        let report = try Fsck.run(dataDirectory: data.dataDir, catalog: try data.catalog(actor: "skryba fsck"), deep: deep, at: Date())
+        for finding in report.findings { print("\(finding.kind.rawValue): \(finding)") }
+        print("checked \(report.recordingsChecked) recording(s) and \(report.filesChecked) file(s): \(report.findings.count) finding(s)")
+        if !report.findings.isEmpty { throw ExitCode.failure }
+    }
+}
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "The audit log.",
+                                                    subcommands: [AuditVerifyCommand.self, AuditListCommand.self])
+}
+
+struct AuditVerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check the audit log's hash chain and signed checkpoints. Exit status 0 when intact.")
+
+    @OptionGroup var data: DataDirectoryOption
+    @Option(help: "The device public key (hex) IT pinned; checkpoints by any other key are a problem.") var publicKey: String?
+
+    func run() throws {
+        let pinned: Data? = try publicKey.map { hex in
+            let bytes = stride(from: 0, to: hex.count, by: 2).compactMap { UInt8(hex.dropFirst($0).prefix(2), radix: 16) }
+            guard bytes.count == 32, hex.count == 64 else { throw ValidationError("--public-key takes 64 hex digits") }
+            return Data(bytes)
+        }
+        let verification = try data.catalog(actor: "skryba audit").audit.verify(trustedPublicKey: pinned)
+        print(verification.summary)
+        if !verification.isIntact { throw ExitCode.failure }
+    }
+}
+
+struct AuditListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Print audit entries.")
+
+    @OptionGroup var data: DataDirectoryOption
+    @Option(help: "Only the last N entries.") var last: Int?
+
+    func run() throws {
+        var entries = try data.catalog(actor: "skryba audit").audit.entries()
+        if let last { entries = Array(entries.suffix(last)) }
+        for entry in entries {
+            print("\(entry.seq)\t\(entry.timeUTC)\t\(entry.kind)\t\(entry.subject ?? "-")\t\(entry.actor)\t\(entry.details)")
+        }
+    }
+}
+
+struct RecordingsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "recordings", abstract: "The catalog of recordings.",
+                                                    subcommands: [RecordingsListCommand.self])
+}
+
+struct RecordingsListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List recordings.")
+
+    @OptionGroup var data: DataDirectoryOption
+    @Flag(help: "JSON instead of a table.") var json = false
+
+    func run() throws {
+        let rows = try data.catalog(actor: "skryba recordings").recordings()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            return
+        }
+        print("id\tline\tdirection\tstart (UTC)\tduration\tstatus\tfile")
+        for row in rows {
+            let duration = row.durationMs.map { String(format: "%.1f s", Double($0) / 1000) } ?? "-"
+            print("\(row.id)\t\(row.line)\t\(row.direction.rawValue)\t\(row.startUTC.formatted(.iso8601))\t\(duration)\t\(row.status.rawValue)\t\(row.filePath ?? "-")")
+        }
+    }
+}
+
+struct DeviceKeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "device-key",
+        abstract: "Show the appliance's Ed25519 public key (signs audit checkpoints and export manifests) for IT to pin.")
+
+    @OptionGroup var data: DataDirectoryOption
+
+    func run() throws {
+        let key = try DeviceKey.load(path: "\(data.dataDir)/\(DataLayout.deviceKey)")
+        print("public key  \(key.publicKeyHex)")
+        print("fingerprint \(key.fingerprint)")
     }
 }

@@ -4,15 +4,19 @@ import Foundation
 import SkrybaCore
 import SkrybaOpus
 import SkrybaPipeline
+import SkrybaSeal
+import SkrybaStore
 
 @main
 struct Skrybad: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skrybad",
-        abstract: "Skryba appliance daemon: captures every tapped line and records it.",
+        abstract: "Skryba appliance daemon: captures every tapped line and records it, sealed, into the catalog.",
         discussion: """
-            Until the configuration file and call logic arrive, skrybad records every line continuously, each to
-            OUT/line-NN.opus, from the capture PCM named by --capture, until SIGINT/SIGTERM or --stop-at-frame.
+            Until call detection arrives, every line is recorded whole from start to stop, each as one sealed
+            recording (direction "line") in DATA_DIR/recordings/YYYY/MM/DD/<id>.skryba with its catalog row.
+            At start-up it creates the device key if needed and runs recovery (skryba fsck); on exit it signs an
+            audit checkpoint. Without an age recipient it refuses to record (exit status 2).
             """,
         version: SkrybaVersion.current)
 
@@ -20,24 +24,49 @@ struct Skrybad: ParsableCommand {
     @Option(help: "Interleaved channels the capture device delivers.") var channels: Int
     @Option(help: "Lines to record (line i on channel i-1).") var lines: Int?
     @Option(help: "Sample rate, 8000 or 16000.") var rate: Int = 8000
-    @Option(help: "Directory for the recordings.") var out: String
+    @Option(help: "Data directory: catalog.sqlite, keys/, recordings/.") var dataDir: String
+    @Option(help: "age1… recipient to seal to (repeatable; from age-keygen -y).") var recipient: [String] = []
     @Option(help: "Opus bitrate in bit/s.") var bitrate: Int = OpusSettings.defaultBitrate
     @Option(help: "Opus complexity 0...10.") var complexity: Int = OpusSettings.defaultComplexity
     @Option(help: "device: the capture device keeps time and a full ring drops (the board); simulation: a file PCM, wait for the encoders and drop nothing.")
     var pacing: String = "device"
+    @Option(help: "Simulation only: deliver a file PCM at this many times real time (e.g. 1 for real time).") var speed: Double?
     @Option(help: "Finish and exit when the sample clock reaches this frame (file PCMs never end by themselves).")
     var stopAtFrame: UInt64?
+    @Flag(help: "Print a JSON line to stdout after every durable (fsync'ed) record.") var progress = false
 
     func run() throws {
         guard pacing == "device" || pacing == "simulation" else { throw ValidationError("--pacing is device or simulation, not '\(pacing)'") }
+        let recipients = try recipient.map { try AgeRecipient(parsing: $0) }
+        guard !recipients.isEmpty else {
+            FileHandle.standardError.write(Data("skrybad: ALARM: \(SealedWriterError.noRecipients)\n".utf8))
+            throw ExitCode(2)
+        }
         let layout = try LineLayout(rate: rate, lines: lines ?? channels, channels: channels)
-        var configuration = ContinuousRecorder.Configuration(
+
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let catalog = try Catalog(dataDirectory: dataDir)
+        let deviceKey = try DeviceKey.loadOrCreate(dataDirectory: dataDir, audit: catalog.audit, at: Date())
+        let recovery = try Fsck.run(dataDirectory: dataDir, catalog: catalog, at: Date())
+        for finding in recovery.findings { FileHandle.standardError.write(Data("skrybad: recovery: \(finding)\n".utf8)) }
+
+        var configuration = RecorderConfiguration(
             pcmName: capture, layout: layout, periodFrames: layout.samplesPerOpusFrame,
-            opus: OpusSettings(bitrate: bitrate, complexity: complexity), outputDirectory: out,
+            opus: OpusSettings(bitrate: bitrate, complexity: complexity),
             frameLimit: stopAtFrame, pacing: pacing == "device" ? .device : .waitForConsumers)
-        configuration.syncOnFlush = true
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let recorder = ContinuousRecorder(configuration: configuration)
+        if let speed {
+            configuration.realTimeSource = true
+            configuration.realTimeSpeed = speed
+        }
+        let store = try CatalogStore(dataDirectory: dataDir, catalog: catalog, recipients: recipients)
+        if progress {
+            let output = FileHandle.standardOutput
+            let lock = NSLock()
+            store.onDurable = { id, records, position in
+                lock.withLock { output.write(Data("{\"durable\":\"\(id)\",\"records\":\(records),\"position\":\(position)}\n".utf8)) }
+            }
+        }
+        let recorder = ContinuousRecorder(configuration: configuration, store: store)
         var sources: [any DispatchSourceSignal] = []
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
@@ -47,9 +76,10 @@ struct Skrybad: ParsableCommand {
             sources.append(source)
         }
         let report = try recorder.run()
+        _ = try catalog.audit.checkpoint(signer: deviceKey, at: Date())
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        FileHandle.standardError.write(try encoder.encode(report) + Data("\n".utf8))
         if !report.lineFailures.isEmpty { throw ExitCode(1) }
     }
 }

@@ -3,10 +3,12 @@ import SkrybaALSA
 import SkrybaCapture
 import SkrybaCore
 import SkrybaOpus
+import SkrybaSeal
 
 /// `skryba bench`: the real pipeline (alsa-lib `file` PCM → capture thread → rings → line workers →
-/// libopus → Ogg Opus files) over N copies of a mono WAV, as fast as the CPU allows, measured side
-/// by side with bare libopus encoding the same audio with the same settings.
+/// libopus → Ogg Opus → sealed records, fsync'ed each second) over N copies of a mono WAV, as fast as
+/// the CPU allows, measured side by side with bare libopus encoding the same audio with the same
+/// settings, and optionally with the same pipeline unsealed (the cost of sealing).
 public enum Bench {
     public struct Options: Sendable {
         public var input: String
@@ -18,6 +20,12 @@ public enum Bench {
         public var baseline = true
         public var realTime = false
         public var repeats = 1
+        /// Seal to these recipients; empty → a throwaway key made for the run.
+        public var recipients: [AgeRecipient] = []
+        public var seal = true
+        /// Also run the unsealed pipeline and report the sealing overhead.
+        public var measureSealOverhead = false
+        public var fsync = true
 
         public init(input: String, lines: Int, seconds: Double) {
             self.input = input
@@ -55,6 +63,14 @@ public enum Bench {
         /// Pipeline CPU ÷ bare libopus CPU on the same audio and settings.
         public var cpuRatioToLibopus: Double?
         public var realtimeScheduling: Bool
+        public var sealed: Bool
+        public var fsync: Bool
+        /// The same pipeline writing plain .opus, when --seal-overhead was asked.
+        public var unsealedPipeline: Measurement?
+        /// Sealed pipeline CPU ÷ unsealed pipeline CPU.
+        public var sealCPURatio: Double?
+        /// Sealed bytes ÷ unsealed Ogg Opus bytes.
+        public var sealBytesRatio: Double?
 
         enum CodingKeys: String, CodingKey {
             case lines, rate, bitrate, complexity, pace, pipeline, baseline, xruns
@@ -63,6 +79,7 @@ public enum Bench {
             case ringOverflowPeriods = "ring_overflow_periods", ringOverflowFrames = "ring_overflow_frames"
             case lineFailures = "line_failures", outputDirectory = "output_directory"
             case cpuRatioToLibopus = "cpu_ratio_to_libopus", realtimeScheduling = "realtime_scheduling"
+            case sealed, fsync, unsealedPipeline = "unsealed_pipeline", sealCPURatio = "seal_cpu_ratio", sealBytesRatio = "seal_bytes_ratio"
         }
     }
 
@@ -94,21 +111,29 @@ public enum Bench {
         let configuration = "\(work)/asound.conf"
         try FilePCMDefinition.capture(name: "skryba_bench", infile: raw).write(toFile: configuration, atomically: true, encoding: .utf8)
 
-        var recorder = ContinuousRecorder.Configuration(
+        var recorder = RecorderConfiguration(
             pcmName: "skryba_bench", layout: layout, periodFrames: layout.samplesPerOpusFrame, opus: options.opus,
-            outputDirectory: output, frameLimit: frames, pacing: options.realTime ? .device : .waitForConsumers)
+            frameLimit: frames, pacing: options.realTime ? .device : .waitForConsumers)
         recorder.alsaConfigurationFile = configuration
-        recorder.fileNamePrefix = "bench-line"
         recorder.realTimeSource = options.realTime
+        let recipients = options.recipients.isEmpty ? [AgeIdentity().recipient] : options.recipients
 
-        var best: (Measurement, ContinuousRecorder.Report)?
-        for _ in 0..<max(1, options.repeats) {
-            let before = CPUTime.now()
-            let report = try ContinuousRecorder(configuration: recorder).run()
-            let measurement = before.elapsed(bytes: report.bytesWritten)
-            if best == nil || measurement.cpuSeconds < best!.0.cpuSeconds { best = (measurement, report) }
+        func measure<Store: RecordingStore>(_ makeStore: () -> Store) throws -> (Measurement, RecorderReport) {
+            var best: (Measurement, RecorderReport)?
+            for _ in 0..<max(1, options.repeats) {
+                let store = makeStore()
+                let before = CPUTime.now()
+                let report = try ContinuousRecorder(configuration: recorder, store: store).run()
+                let measurement = before.elapsed(bytes: report.bytesWritten)
+                if best == nil || measurement.cpuSeconds < best!.0.cpuSeconds { best = (measurement, report) }
+            }
+            return best!
         }
-        let (pipeline, report) = best!
+        let plain = { PlainFileStore(directory: output, prefix: "bench-line", syncOnFlush: options.fsync) }
+        let (pipeline, report) = options.seal
+            ? try measure { SealedFileStore(directory: output, prefix: "bench-line", recipients: recipients, syncEachRecord: options.fsync) }
+            : try measure(plain)
+        let unsealed = options.seal && options.measureSealOverhead ? try measure(plain).0 : nil
 
         var baseline: Measurement?
         if options.baseline {
@@ -128,7 +153,9 @@ public enum Bench {
             xruns: report.recoveredOverruns, lineFailures: report.lineFailures,
             outputDirectory: options.outputDirectory ?? "(temporary, removed)", baseline: baseline,
             cpuRatioToLibopus: baseline.map { pipeline.cpuSeconds / max($0.cpuSeconds, 1e-9) },
-            realtimeScheduling: report.realtimeScheduling)
+            realtimeScheduling: report.realtimeScheduling, sealed: options.seal, fsync: options.fsync,
+            unsealedPipeline: unsealed, sealCPURatio: unsealed.map { pipeline.cpuSeconds / max($0.cpuSeconds, 1e-9) },
+            sealBytesRatio: unsealed.map { Double(pipeline.bytes) / Double(max($0.bytes, 1)) })
     }
 
     /// libopus alone: the same encoder settings over the same samples, one 20 ms frame at a time,

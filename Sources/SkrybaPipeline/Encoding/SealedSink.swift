@@ -21,6 +21,8 @@ public struct SealedSink: OggPageSink {
         if pageGranule != UInt64.max { granule = max(granule, pageGranule) }
     }
 
+    public var bytesWritten: Int { Int(writer.bytesWritten) }
+
     public mutating func flush(isFinal: Bool) throws {
         guard !pending.isEmpty || isFinal else { return }
         try writer.append(pending, position: granule, final: isFinal)

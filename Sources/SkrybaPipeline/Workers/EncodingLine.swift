@@ -1,6 +1,18 @@
 import SkrybaCapture
 import SkrybaOgg
 
+/// How a line's recording ended, handed to its store.
+public struct LineCompletion<Sink: OggPageSink> {
+    public var line: Int
+    public var sink: Sink
+    /// Samples captured at the line's rate (gaps filled with silence included).
+    public var capturedSamples: Int64
+    /// Where the sample clock stopped.
+    public var endFrame: UInt64
+    /// Nil when the stream was finished cleanly (final page, final record).
+    public var failure: String?
+}
+
 /// A line consumer that encodes everything it is given to one Ogg Opus stream. A gap in the sample
 /// clock (periods dropped on a full ring) is filled with silence, so the file stays on the timeline,
 /// and counted. The first error stops this line only; it is kept for the report.
@@ -9,16 +21,20 @@ public final class EncodingLine<Sink: OggPageSink>: LineConsumer {
     public private(set) var encoder: LineEncoder<Sink>?
     public private(set) var failure: String?
     public private(set) var gapFrames: UInt64 = 0
+    private var lastSink: Sink
     private var expectedFrame: UInt64?
     private let silence: [Int16]
-    private let onFinish: (Sink) throws -> Void
+    private let completion: (LineCompletion<Sink>) -> Void
 
-    public init(line: Int, encoder: LineEncoder<Sink>, periodFrames: Int, onFinish: @escaping (Sink) throws -> Void = { _ in }) {
+    public init(line: Int, encoder: LineEncoder<Sink>, periodFrames: Int, completion: @escaping (LineCompletion<Sink>) -> Void) {
         self.line = line
         self.encoder = encoder
+        self.lastSink = encoder.sink
         self.silence = [Int16](repeating: 0, count: periodFrames)
-        self.onFinish = onFinish
+        self.completion = completion
     }
+
+    public var bytesWritten: Int { (encoder?.sink ?? lastSink).bytesWritten }
 
     public func consume(_ period: CapturedPeriod) {
         guard let encoder else { return }
@@ -27,7 +43,7 @@ public final class EncodingLine<Sink: OggPageSink>: LineConsumer {
             try encoder.consume(period.samples)
             expectedFrame = period.startFrame + UInt64(period.samples.count)
         } catch {
-            fail(error)
+            fail(error, encoder)
         }
     }
 
@@ -46,18 +62,22 @@ public final class EncodingLine<Sink: OggPageSink>: LineConsumer {
     }
 
     public func finish(endFrame: UInt64) {
-        guard let encoder else { return }
-        do {
-            try fillGap(until: endFrame, encoder)
-            try encoder.finish()
-            try onFinish(encoder.sink)
-        } catch {
-            fail(error)
+        if let encoder {
+            do {
+                try fillGap(until: endFrame, encoder)
+                try encoder.finish()
+                lastSink = encoder.sink
+            } catch {
+                fail(error, encoder)
+            }
         }
+        completion(LineCompletion(line: line, sink: lastSink, capturedSamples: Int64(expectedFrame ?? 0), endFrame: endFrame,
+                                  failure: failure))
     }
 
-    private func fail(_ error: any Error) {
+    private func fail(_ error: any Error, _ encoder: LineEncoder<Sink>) {
         failure = "line \(line): \(error)"
-        encoder = nil
+        lastSink = encoder.sink
+        self.encoder = nil
     }
 }

@@ -12,9 +12,11 @@ public struct RealTimePacedSource<Base: CaptureSource>: CaptureSource {
     var delivered: UInt64 = 0
     var start = timespec()
 
-    public init(_ base: Base, rate: Int) {
+    /// - Parameter speed: 1 for real time; 10 delivers ten seconds of audio per second.
+    public init(_ base: Base, rate: Int, speed: Double = 1) {
+        precondition(speed > 0)
         self.base = base
-        self.rate = UInt64(rate)
+        self.rate = UInt64((Double(rate) * speed).rounded())
     }
 
     public var channels: Int { base.channels }

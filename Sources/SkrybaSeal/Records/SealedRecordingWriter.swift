@@ -21,6 +21,8 @@ public final class SealedRecordingWriter {
     public private(set) var bytesWritten: Int64 = 0
     public private(set) var isFinished = false
     public private(set) var failure: FileError?
+    /// Called after each record is on disk (fsync'ed): records so far and the stream position reached.
+    public var onDurable: ((_ records: UInt64, _ position: UInt64) -> Void)?
 
     /// - Parameter syncEachRecord: fsync after every record (the appliance); the bench may turn it
     ///   off to measure sealing alone.
@@ -80,6 +82,7 @@ public final class SealedRecordingWriter {
             throw error
         }
         counter += 1
+        if syncEachRecord || final { onDurable?(counter, position) }
         if final {
             isFinished = true
             try file.close()

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SkrybaOpus
 import SkrybaPipeline
+import SkrybaSeal
 
 /// The bench runs the real pipeline; here it is checked for what it reports, never for speed.
 @Suite struct BenchTests {
@@ -10,8 +11,11 @@ import SkrybaPipeline
         let input = fixture.path("bench-speech.wav")
         try WAVFile(sampleRate: 8000, channels: 1, samples: fixture.speech[0]).write(path: input)
         let output = try makeTemporaryDirectory(prefix: "skryba-bench-test")
+        let identity = AgeIdentity()
         var options = Bench.Options(input: input, lines: 3, seconds: 2.5)
         options.outputDirectory = output
+        options.recipients = [identity.recipient]
+        options.measureSealOverhead = true
         let report = try Bench.run(options)
         #expect(report.framesPerLine == 20_000)
         #expect(report.audioSeconds == 7.5)
@@ -19,9 +23,24 @@ import SkrybaPipeline
         #expect(report.lineFailures.isEmpty)
         #expect(report.baseline != nil && report.cpuRatioToLibopus != nil)
         #expect(report.pipeline.bytes > 0 && report.baseline!.bytes > 0)
+        #expect(report.sealed && report.fsync)
+        #expect(report.unsealedPipeline != nil && report.sealCPURatio != nil)
+        // Sealing adds its framing and nothing else: the plaintext is the same Ogg Opus stream.
+        var framing = 0
         for line in 1...3 {
-            let decoded = try Tool.opusdec("\(output)/bench-line-0\(line).opus")
-            #expect(decoded.count == 20_000)
+            let sealed = [UInt8](FileManager.default.contents(atPath: "\(output)/bench-line-0\(line).skryba")!)
+            let layout = try SealedRecordingReader.scan(sealed)
+            framing += sealed.count - layout.records.reduce(0) { $0 + $1.ciphertextLength - SealedFormat.tagLength }
+        }
+        #expect(report.pipeline.bytes - framing == report.unsealedPipeline!.bytes)
+        for line in 1...3 {
+            // Sealed to the recipient given; opens to exactly the unsealed run's stream length.
+            let sealed = [UInt8](FileManager.default.contents(atPath: "\(output)/bench-line-0\(line).skryba")!)
+            let opened = try SealedRecordingReader.open(sealed, identities: [identity])
+            #expect(opened.problem == nil)
+            try Data(opened.plaintext).write(to: URL(fileURLWithPath: "\(output)/opened-\(line).opus"))
+            #expect(try Tool.opusdec("\(output)/opened-\(line).opus").count == 20_000)
+            #expect(try Tool.opusdec("\(output)/bench-line-0\(line).opus").count == 20_000)
         }
     }
 

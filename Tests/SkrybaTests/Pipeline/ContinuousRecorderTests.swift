@@ -10,12 +10,12 @@ import SkrybaPipeline
         let fixture = ALSAFixture.shared
         let output = try makeTemporaryDirectory(prefix: "skryba-recorder")
         let frames = UInt64(fixture.speech.map(\.count).max()!)
-        var configuration = ContinuousRecorder.Configuration(
+        var configuration = RecorderConfiguration(
             pcmName: "skryba_test_speech2", layout: try LineLayout(rate: 8000, lines: 2), periodFrames: 160,
-            opus: OpusSettings(), outputDirectory: output, frameLimit: frames, pacing: .waitForConsumers)
+            opus: OpusSettings(), frameLimit: frames, pacing: .waitForConsumers)
         configuration.realtimePriority = nil
         configuration.recorderID = "test-recorder"
-        let report = try ContinuousRecorder(configuration: configuration).run()
+        let report = try ContinuousRecorder(configuration: configuration, store: PlainFileStore(directory: output)).run()
         #expect(report.framesCaptured == frames)
         #expect(report.end == "reached-frame-limit")
         #expect(report.lineFailures.isEmpty)
@@ -40,11 +40,11 @@ import SkrybaPipeline
         let output = try makeTemporaryDirectory(prefix: "skryba-recorder-fail")
         // /dev/full accepts the open and fails every write with ENOSPC: a full disk for one line.
         try FileManager.default.createSymbolicLink(atPath: "\(output)/line-02.opus", withDestinationPath: "/dev/full")
-        var configuration = ContinuousRecorder.Configuration(
+        var configuration = RecorderConfiguration(
             pcmName: "skryba_test_pattern8", layout: try LineLayout(rate: 8000, lines: 3, channels: 8), periodFrames: 160,
-            opus: OpusSettings(), outputDirectory: output, frameLimit: 8000, pacing: .waitForConsumers)
+            opus: OpusSettings(), frameLimit: 8000, pacing: .waitForConsumers)
         configuration.realtimePriority = nil
-        let error = #expect(throws: FileError.self) { try ContinuousRecorder(configuration: configuration).run() }
+        let error = #expect(throws: FileError.self) { try ContinuousRecorder(configuration: configuration, store: PlainFileStore(directory: output)).run() }
         #expect(error?.description == "\(output)/line-02.opus: write failed: No space left on device (errno 28)")
     }
 }
@@ -55,12 +55,12 @@ import SkrybaPipeline
     @Test func droppedPeriodsBecomeCountedSilenceAndTheTimelineHolds() throws {
         _ = ALSAFixture.shared
         let output = try makeTemporaryDirectory(prefix: "skryba-device-pacing")
-        var configuration = ContinuousRecorder.Configuration(
+        var configuration = RecorderConfiguration(
             pcmName: "skryba_test_pattern8", layout: try LineLayout(rate: 8000, lines: 4, channels: 8), periodFrames: 160,
-            opus: OpusSettings(), outputDirectory: output, frameLimit: 32_000, pacing: .device)
+            opus: OpusSettings(), frameLimit: 32_000, pacing: .device)
         configuration.slotsPerRing = 2
         configuration.realtimePriority = nil
-        let report = try ContinuousRecorder(configuration: configuration).run()
+        let report = try ContinuousRecorder(configuration: configuration, store: PlainFileStore(directory: output)).run()
         #expect(report.framesCaptured == 32_000)
         #expect(report.gapFrames == report.ringOverflows.map(\.frames))
         for file in report.files { #expect(try Tool.opusdec(file).count == 32_000) }

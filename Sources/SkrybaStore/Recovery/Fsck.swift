@@ -1,0 +1,152 @@
+import Crypto
+import Foundation
+import SkrybaSeal
+import SkrybaSystem
+
+/// One thing recovery found, and what (if anything) it did about it.
+public struct FsckFinding: Equatable, Sendable, Codable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Codable {
+        /// A recording cut by a crash or power loss, closed as `interrupted` with its surviving audio.
+        case closedInterrupted = "closed-interrupted"
+        /// A recording whose final record was durable but whose row was not updated: closed as `complete`.
+        case closedComplete = "closed-complete"
+        /// A torn tail cut back to the last whole record.
+        case truncatedTornTail = "truncated-torn-tail"
+        /// Damage in the middle of a file; left untouched for IT (`skryba-tools verify`).
+        case damagedFile = "damaged-file"
+        case rowWithoutFile = "row-without-file"
+        case fileWithoutRow = "file-without-row"
+        /// A finished recording whose file no longer has the size (or hash) the catalog recorded.
+        case fileChanged = "file-changed"
+    }
+
+    public var kind: Kind
+    /// The recording id, or the path for a file without a row.
+    public var subject: String
+    public var message: String
+
+    public var description: String { "\(subject): \(message)" }
+}
+
+public struct FsckReport: Sendable, Codable {
+    public var findings: [FsckFinding]
+    public var recordingsChecked: Int
+    public var filesChecked: Int
+}
+
+/// Reconciles the catalog with the sealed files after a crash or power loss, without any key
+/// (docs/storage.md, "Recovery"). It truncates torn tails to the last whole record, closes rows
+/// left in `recording`, and reports files without rows and rows without files. It never deletes a
+/// file and never changes one it cannot explain: a file damaged in the middle is only reported.
+/// Every finding is also an `fsck-finding` audit entry.
+public enum Fsck {
+    /// - Parameter deep: also re-hash every finished file against the catalog (reads all audio).
+    public static func run(dataDirectory: String, catalog: Catalog, deep: Bool = false, at now: Date) throws -> FsckReport {
+        var findings: [FsckFinding] = []
+        let rows = try catalog.recordings()
+        var referenced = Set<String>()
+        for row in rows {
+            if let path = row.filePath { referenced.insert(path) }
+            let finding: FsckFinding? = switch row.status {
+            case .recording: try close(row, dataDirectory: dataDirectory, catalog: catalog, at: now)
+            case .complete, .interrupted: try check(row, dataDirectory: dataDirectory, deep: deep)
+            case .discarded: nil
+            }
+            if let finding { findings.append(finding) }
+        }
+        let recordings = "\(dataDirectory)/\(DataLayout.recordingsDirectory)"
+        let files = Directory.files(under: recordings)
+        for file in files {
+            let relative = String(file.dropFirst(dataDirectory.count + 1))
+            if !referenced.contains(relative) {
+                findings.append(FsckFinding(kind: .fileWithoutRow, subject: relative,
+                                            message: "no catalog row refers to this file; kept as it is"))
+            }
+        }
+        for finding in findings {
+            try catalog.audit.append(.fsckFinding, subject: finding.subject,
+                                     details: ["kind": finding.kind.rawValue, "message": finding.message], at: now)
+        }
+        return FsckReport(findings: findings, recordingsChecked: rows.count, filesChecked: files.count)
+    }
+
+    /// A row still `recording`: the writer never finished. Settle it from what the file holds.
+    static func close(_ row: RecordingRow, dataDirectory: String, catalog: Catalog, at now: Date) throws -> FsckFinding {
+        let id = row.id
+        guard let relative = row.filePath else {
+            try catalog.finish(id, status: .interrupted, endFrame: nil, durationMs: 0, fileSize: nil, fileSHA256: nil,
+                               reason: "the recording stopped before its file was created", at: now)
+            return FsckFinding(kind: .rowWithoutFile, subject: "\(id)",
+                               message: "was recording but no file was ever created; closed as interrupted with no audio")
+        }
+        let path = "\(dataDirectory)/\(relative)"
+        guard let bytes = try? FileDescriptor.open(path, .readOnly).readingAll() else {
+            try catalog.finish(id, status: .interrupted, endFrame: nil, durationMs: 0, fileSize: nil, fileSHA256: nil,
+                               reason: "its file \(relative) is missing", at: now)
+            return FsckFinding(kind: .rowWithoutFile, subject: "\(id)", message: "was recording but \(relative) is missing; closed as interrupted")
+        }
+        let layout: SealedFileLayout
+        do { layout = try SealedRecordingReader.scan(bytes) } catch {
+            // Not even the header survived: nothing to keep, but the file is left for inspection.
+            try catalog.finish(id, status: .interrupted, endFrame: nil, durationMs: 0, fileSize: Int64(bytes.count),
+                               fileSHA256: sha256(bytes[...]), reason: "\(relative): \(error)", at: now)
+            return FsckFinding(kind: .closedInterrupted, subject: "\(id)", message: "\(relative): \(error); closed as interrupted with no audio")
+        }
+        var kept = bytes[...]
+        var note = ""
+        switch layout.tail {
+        case .torn(let offset, let reason):
+            let file = try FileDescriptor.open(path, .readWrite)
+            defer { try? file.close() }
+            try file.truncate(to: Int64(offset))
+            try file.sync()
+            kept = bytes[0..<offset]
+            note = "; torn tail cut at byte \(offset) (\(reason))"
+        case .corrupted(_, let reason):
+            note = "; damaged in the middle, left untouched (\(reason))"
+        case .trailingData(let offset):
+            note = "; bytes after the final record from byte \(offset), left untouched"
+        case .closed, .interrupted:
+            break
+        }
+        // The granule counts 48 kHz samples including the encoder's pre-skip (6.5 ms): an upper bound.
+        let durationMs = Int64(layout.position / 48)
+        let complete = layout.tail == .closed
+        try catalog.finish(id, status: complete ? .complete : .interrupted, endFrame: nil, durationMs: durationMs,
+                           fileSize: Int64(kept.count), fileSHA256: sha256(kept),
+                           reason: complete ? "closed by recovery: the final record was on disk" : "cut by a crash or power loss\(note)", at: now)
+        return FsckFinding(kind: complete ? .closedComplete : .closedInterrupted, subject: "\(id)",
+                           message: (complete ? "final record found; closed as complete" : "closed as interrupted with \(layout.records.count) whole record(s), \(durationMs) ms of audio")
+                               + note)
+    }
+
+    /// A finished row: its file must be there, as it was finished.
+    static func check(_ row: RecordingRow, dataDirectory: String, deep: Bool) throws -> FsckFinding? {
+        guard let relative = row.filePath else { return nil }
+        let path = "\(dataDirectory)/\(relative)"
+        guard let file = try? FileDescriptor.open(path, .readOnly) else {
+            return FsckFinding(kind: .rowWithoutFile, subject: "\(row.id)", message: "\(row.status.rawValue) but \(relative) is missing")
+        }
+        defer { try? file.close() }
+        let size = try file.size()
+        if let expected = row.fileSize, expected != size {
+            return FsckFinding(kind: .fileChanged, subject: "\(row.id)",
+                               message: "\(relative) is \(size) bytes but the catalog recorded \(expected); left untouched")
+        }
+        if deep, let expected = row.fileSHA256, sha256(try file.readAll()[...]) != expected {
+            return FsckFinding(kind: .fileChanged, subject: "\(row.id)",
+                               message: "\(relative) no longer has the SHA-256 the catalog recorded; left untouched")
+        }
+        return nil
+    }
+
+    static func sha256(_ bytes: ArraySlice<UInt8>) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
+}
+
+extension FileDescriptor {
+    /// Reads the whole file and closes it.
+    func readingAll() throws -> [UInt8] {
+        defer { try? close() }
+        return try readAll()
+    }
+}
