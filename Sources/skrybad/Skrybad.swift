@@ -33,10 +33,15 @@ struct Skrybad: ParsableCommand {
     @Option(help: "Simulation only: deliver a file PCM at this many times real time (e.g. 1 for real time).") var speed: Double?
     @Option(help: "Finish and exit when the sample clock reaches this frame (file PCMs never end by themselves).")
     var stopAtFrame: UInt64?
+    @Option(help: "Seal and fsync a record at least this often, in milliseconds of audio (20...5000, a multiple of 20). A power cut loses at most this much.")
+    var flushIntervalMs: Int = 1000
     @Flag(help: "Print a JSON line to stdout after every durable (fsync'ed) record.") var progress = false
 
     func run() throws {
         guard pacing == "device" || pacing == "simulation" else { throw ValidationError("--pacing is device or simulation, not '\(pacing)'") }
+        guard (20...5000).contains(flushIntervalMs), flushIntervalMs % 20 == 0 else {
+            throw ValidationError("--flush-interval-ms must be a multiple of 20 between 20 and 5000, not \(flushIntervalMs)")
+        }
         let recipients = try recipient.map { try AgeRecipient(parsing: $0) }
         guard !recipients.isEmpty else {
             FileHandle.standardError.write(Data("skrybad: ALARM: \(SealedWriterError.noRecipients)\n".utf8))
@@ -54,6 +59,7 @@ struct Skrybad: ParsableCommand {
             pcmName: capture, layout: layout, periodFrames: layout.samplesPerOpusFrame,
             opus: OpusSettings(bitrate: bitrate, complexity: complexity),
             frameLimit: stopAtFrame, pacing: pacing == "device" ? .device : .waitForConsumers)
+        configuration.packetsPerPage = flushIntervalMs / 20
         if let speed {
             configuration.realTimeSource = true
             configuration.realTimeSpeed = speed

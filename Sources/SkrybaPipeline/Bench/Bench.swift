@@ -3,6 +3,7 @@ import SkrybaALSA
 import SkrybaCapture
 import SkrybaCore
 import SkrybaOpus
+import SkrybaSystem
 import SkrybaSeal
 
 /// `skryba bench`: the real pipeline (alsa-lib `file` PCM → capture thread → rings → line workers →

@@ -1,5 +1,6 @@
 import Foundation
 import SkrybaOpus
+import SkrybaSystem
 
 /// Encodes a mono 16-bit WAV at its own rate (8 or 16 kHz) with the same line encoder the
 /// appliance uses: the speech-quality measurement (docs/speech-quality.md) runs through this.

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import SkrybaOgg
-@_exported import SkrybaSystem
+import SkrybaSystem
 
 /// Appends Ogg pages to a plain file (unsealed `.opus`: the bench's `--no-seal` path and IT-side
 /// output). With `syncOnFlush`, every flush interval is fsync'ed.

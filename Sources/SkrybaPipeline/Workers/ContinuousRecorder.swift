@@ -15,6 +15,8 @@ public struct RecorderConfiguration: Sendable {
     /// Periods of slack per line ring.
     public var slotsPerRing = 64
     public var opus: OpusSettings
+    /// Audio per Ogg page, and so per sealed record and fsync, in 20 ms packets (50 = one second).
+    public var packetsPerPage = 50
     public var frameLimit: UInt64?
     public var pacing: CapturePacing
     /// Read no faster than the sample rate (a file PCM behaving like a device).
@@ -92,7 +94,8 @@ public struct ContinuousRecorder<Store: RecordingStore> {
                 ("SKRYBA_RECORDER", configuration.recorderID),
             ])
             let encoder = try LineEncoder(sampleRate: layout.rate, settings: configuration.opus, sink: sink,
-                                          serialNumber: UInt32(truncatingIfNeeded: 0x534B_0000 + line), metadata: metadata)
+                                          serialNumber: UInt32(truncatingIfNeeded: 0x534B_0000 + line), metadata: metadata,
+                                          packetsPerPage: configuration.packetsPerPage)
             lines.append(EncodingLine(line: line + 1, encoder: encoder, periodFrames: periodFrames) { store.finish($0, sampleRate: rate) })
             files.append(path)
         }

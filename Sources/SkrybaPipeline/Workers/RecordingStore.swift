@@ -1,6 +1,7 @@
 import Foundation
 import SkrybaOgg
 import SkrybaSeal
+import SkrybaSystem
 
 /// Where a line's recording goes: the file (and, on the appliance, its catalog row) is opened when
 /// the line starts and settled when it ends.
@@ -32,7 +33,8 @@ public final class PlainFileStore: RecordingStore {
     public func finish(_ completion: LineCompletion<FileSink>, sampleRate: Int) { try? completion.sink.close() }
 }
 
-/// Sealed recordings `DIR/PREFIX-NN.skryba`, not catalogued (the bench).
+/// Sealed recordings `DIR/PREFIX-NN.skryba`, not catalogued (the bench). Unlike the appliance's
+/// store it replaces a file left by an earlier run of its own (the writer itself never overwrites).
 public final class SealedFileStore: RecordingStore {
     public let directory: String
     public let prefix: String
@@ -48,6 +50,7 @@ public final class SealedFileStore: RecordingStore {
 
     public func open(line: Int, startUTC: Date, startFrame: UInt64) throws -> (sink: SealedSink, path: String) {
         let path = "\(directory)/\(prefix)-\(String(format: "%02d", line)).skryba"
+        if unlink(path) != 0 && errno != ENOENT { throw FileError(operation: "unlink", path: path, errno: errno) }
         return (SealedSink(writer: try SealedRecordingWriter(path: path, recipients: recipients, syncEachRecord: syncEachRecord)), path)
     }
 

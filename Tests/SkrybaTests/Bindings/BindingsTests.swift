@@ -4,6 +4,7 @@ import SkrybaGPIO
 import SkrybaOpus
 import SkrybaSQLite
 import SkrybaPipeline
+import SkrybaSystem
 
 /// The thin wrappers own their handles and report failures with the C function and its code.
 @Suite struct BindingsTests {

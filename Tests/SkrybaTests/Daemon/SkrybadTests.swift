@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import SkrybaPipeline
+import SkrybaSystem
 import SkrybaSeal
 import SkrybaStore
 
@@ -55,5 +56,24 @@ import SkrybaStore
         let verified = try Tool.run(Tool.product("skryba"), ["audit", "verify", "--data-dir", directory])
         #expect(verified.status == 0, "\(verified.output)")
         #expect(verified.output.contains("chain intact"))
+    }
+
+    @Test func theFlushIntervalSetsHowMuchAudioEachDurableRecordHolds() throws {
+        let fixture = ALSAFixture.shared
+        let directory = try makeTemporaryDirectory(prefix: "skryba-flush")
+        let frames = fixture.speech.map(\.count).max()!
+        let common = ["--capture", "skryba_test_speech2", "--channels", "2", "--lines", "1", "--data-dir", directory,
+                      "--recipient", AgeIdentity().recipient.description, "--pacing", "simulation", "--stop-at-frame", "\(frames)"]
+        let refused = try Tool.run(Tool.product("skrybad"), common + ["--flush-interval-ms", "30"])
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("--flush-interval-ms must be a multiple of 20 between 20 and 5000, not 30"))
+
+        #expect(try Tool.run(Tool.product("skrybad"), common + ["--flush-interval-ms", "200"]).status == 0)
+        let row = try Catalog(dataDirectory: directory).recordings().first!
+        let layout = try SealedRecordingReader.scan([UInt8](FileManager.default.contents(atPath: "\(directory)/\(row.filePath!)")!))
+        // 20 ms packets covering the audio plus the encoder's 52-sample lookahead; 10 per record, plus the header record.
+        let packets = (frames + 52 + 159) / 160
+        #expect(layout.records.count == 1 + (packets + 9) / 10)
+        #expect(zip(layout.records.dropFirst(), layout.records.dropFirst(2)).allSatisfy { $1.position - $0.position <= 10 * 960 })
     }
 }

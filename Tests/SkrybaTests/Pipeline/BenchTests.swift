@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SkrybaOpus
 import SkrybaPipeline
+import SkrybaSystem
 import SkrybaSeal
 
 /// The bench runs the real pipeline; here it is checked for what it reports, never for speed.

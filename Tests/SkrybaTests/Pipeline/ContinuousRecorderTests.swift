@@ -3,6 +3,7 @@ import Testing
 import SkrybaCore
 import SkrybaOpus
 import SkrybaPipeline
+import SkrybaSystem
 
 /// The whole spine — alsa-lib capture, capture thread, rings, workers, Opus, Ogg — on speech.
 @Suite struct ContinuousRecorderTests {

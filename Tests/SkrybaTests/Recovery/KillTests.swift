@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import SkrybaPipeline
+import SkrybaSystem
 import SkrybaSeal
 import SkrybaStore
 

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import SkrybaSeal
 import SkrybaPipeline
+import SkrybaSystem
 
 /// The age pieces, against the spec's own examples and the real `age`/`age-keygen` binaries.
 @Suite struct AgeFormatTests {

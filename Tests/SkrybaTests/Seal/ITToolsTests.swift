@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SkrybaOpus
 import SkrybaPipeline
+import SkrybaSystem
 import SkrybaSeal
 
 /// `skryba-tools` as IT runs it, with keys from stock `age-keygen` and files checked by stock `age`.

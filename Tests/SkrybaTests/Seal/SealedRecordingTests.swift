@@ -4,6 +4,7 @@ import Testing
 @testable import SkrybaSeal
 import SkrybaOpus
 import SkrybaPipeline
+import SkrybaSystem
 
 /// Sealed recordings: written by the real encoder path, opened only with IT's identity, and every
 /// kind of damage named precisely with no plaintext beyond what verified.

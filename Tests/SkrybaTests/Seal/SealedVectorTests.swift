@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import SkrybaSeal
 import SkrybaPipeline
+import SkrybaSystem
 
 /// The test vector published in docs/sealed-format.md: fixed file key, nonce and ephemeral secret,
 /// sealed to the age spec's example identity. The writer must reproduce it byte for byte and the

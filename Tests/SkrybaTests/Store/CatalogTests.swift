@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SkrybaPipeline
+import SkrybaSystem
 import SkrybaSQLite
 @testable import SkrybaStore
 

@@ -1,5 +1,6 @@
 import Foundation
 import SkrybaPipeline
+import SkrybaSystem
 import SkrybaSQLite
 import SkrybaStore
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import SkrybaALSA
 import SkrybaPipeline
+import SkrybaSystem
 
 /// Prepares the test ALSA world once per test process: generates the raw capture files the
 /// committed `Fixtures/asound.conf` names, then points alsa-lib at that file. Every test that opens
