@@ -38,6 +38,12 @@ let package = Package(
         // Ogg Opus muxing and parsing per RFC 3533 / RFC 7845 (pure Swift).
         .target(name: "SkrybaOgg"),
 
+        // Signal detection on line audio: DTMF, caller ID (FSK V.23/Bell 202, DTMF CLIP). Pure Swift.
+        .target(name: "SkrybaSignals", dependencies: ["SkrybaCore"]),
+
+        // The configuration file (TOML): parsing with line numbers, the model, validation.
+        .target(name: "SkrybaConfig", dependencies: ["SkrybaCore", "SkrybaSeal", "SkrybaOpus"]),
+
         // POSIX files with crash-safety discipline: fsync, directory fsync, truncation (no C module).
         .target(name: "SkrybaSystem"),
 
@@ -56,7 +62,8 @@ let package = Package(
         // Line workers: rings → Opus → Ogg Opus → files; the bench.
         .target(
             name: "SkrybaPipeline",
-            dependencies: ["SkrybaCore", "SkrybaCapture", "SkrybaALSA", "SkrybaOpus", "SkrybaOgg", "SkrybaSeal", "SkrybaStore", "SkrybaSystem"]
+            dependencies: ["SkrybaCore", "SkrybaCapture", "SkrybaALSA", "SkrybaOpus", "SkrybaOgg", "SkrybaSeal", "SkrybaStore", "SkrybaSystem", "SkrybaSignals", "SkrybaConfig",
+                           "SkrybaGPIO"]
         ),
 
         .executableTarget(
@@ -78,7 +85,8 @@ let package = Package(
             name: "SkrybaTests",
             dependencies: [
                 "SkrybaCore", "SkrybaALSA", "SkrybaGPIO", "SkrybaOpus", "SkrybaSQLite", "SkrybaOgg",
-                "SkrybaCapture", "SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaSystem", "CAllocationCounter",
+                "SkrybaCapture", "SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaSystem", "SkrybaSignals", "SkrybaConfig",
+                "CAllocationCounter",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/SkrybaTests"

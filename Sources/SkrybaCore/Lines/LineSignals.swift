@@ -1,0 +1,34 @@
+/// The two supervision signals of a tapped line, as the GPIO inputs see them.
+public enum LineSignal: String, Sendable, Codable, CaseIterable {
+    /// Ring detect: asserted while ringing voltage is on the line (bursts with a cadence).
+    case ring
+    /// Loop current / off-hook: asserted while the line is off hook (a call in progress).
+    case hook
+}
+
+/// One level change of one signal, placed on the sample clock (DESIGN.md §1).
+public struct SignalEdge: Equatable, Hashable, Sendable, Codable {
+    public var frame: UInt64
+    /// 1-based line id as in the configuration.
+    public var line: Int
+    public var signal: LineSignal
+    /// The logical level after the edge (active level already applied): true = asserted.
+    public var level: Bool
+
+    public init(frame: UInt64, line: Int, signal: LineSignal, level: Bool) {
+        self.frame = frame
+        self.line = line
+        self.signal = signal
+        self.level = level
+    }
+}
+
+/// The hardware boundary for ring and hook: libgpiod on the board (`SkrybaGPIO`), a replay file
+/// in simulation and tests. Edges come out in frame order; the call logic asks for everything
+/// before the frame its audio has reached, so audio and signals stay on one timeline.
+public protocol LineSignalSource: AnyObject, Sendable {
+    /// Removes and returns the edges with `frame < before`, in frame order (ties: file/arrival order).
+    func takeEdges(before frame: UInt64) -> [SignalEdge]
+    /// Stops any background reading; no edges arrive afterwards.
+    func close()
+}

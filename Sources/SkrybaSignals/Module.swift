@@ -1,0 +1,1 @@
+// DTMF and caller-ID detection; see docs/signals.md.
