@@ -54,24 +54,42 @@ public struct RecorderReport: Codable, Equatable, Sendable {
 }
 
 
-/// Records every line of a capture PCM to its own Ogg Opus stream in `Store`, from the first frame
-/// to the frame limit (or a stop request): the capture thread, the rings, the line workers and the
-/// encoders, exactly as the appliance runs them. The bench and `skrybad` both drive it.
-public struct ContinuousRecorder<Store: RecordingStore> {
+/// One capture run: opens the PCM, allocates the rings, starts the capture thread and the line
+/// workers over the consumers `makeConsumers` builds (it learns the period the device granted),
+/// and waits until the frame limit or a stop request. Both recorders drive it.
+public final class CaptureSession: @unchecked Sendable {
     public let configuration: RecorderConfiguration
-    public let store: Store
-    /// Set while running; `requestStop()` ends the capture at the next period.
-    private let stopBox = StopBox()
+    private let lock = NSLock()
+    private var capture: CaptureThread?
+    private var stopRequested = false
 
-    public init(configuration: RecorderConfiguration, store: Store) {
-        self.configuration = configuration
-        self.store = store
+    public struct Outcome: Sendable {
+        public var capture: CaptureOutcome
+        public var ringOverflows: [RingOverflow]
+        public var periodFrames: Int
+        public var startTime: Date
+        public var end: String {
+            switch capture.end {
+            case .reachedFrameLimit: "reached-frame-limit"
+            case .stopRequested: "stop-requested"
+            case .deviceFailed(let code): "device-failed: \(alsaErrorText(code)) (\(code))"
+            }
+        }
     }
 
-    public func requestStop() { stopBox.capture?.requestStop() }
+    public init(configuration: RecorderConfiguration) { self.configuration = configuration }
 
-    public func run() throws -> RecorderReport {
-        let configuration = configuration
+    /// Ends the capture at the next period (signal handlers call this).
+    public func requestStop() {
+        lock.withLock {
+            stopRequested = true
+            capture?.requestStop()
+        }
+    }
+
+    public func run<Consumer: LineConsumer>(
+        _ makeConsumers: (_ periodFrames: Int, _ startTime: Date) throws -> [Consumer]
+    ) throws -> Outcome {
         let layout = configuration.layout
         let pcm = try PCM(name: configuration.pcmName, stream: .capture,
                           parameters: PCMParameters(rate: layout.rate, channels: layout.channels,
@@ -81,29 +99,14 @@ public struct ContinuousRecorder<Store: RecordingStore> {
         let periodFrames = pcm.parameters.periodFrames
         let rings = CaptureRings(layout: layout, periodFrames: periodFrames, slotsPerRing: configuration.slotsPerRing)
         let startTime = Date()
-        var lines: [EncodingLine<Store.Sink>] = []
-        var files: [String] = []
-        let store = store
-        let rate = layout.rate
-        for line in 0..<layout.lineCount {
-            let (sink, path) = try store.open(line: line + 1, startUTC: startTime, startFrame: 0)
-            let metadata = LineEncoder<Store.Sink>.Metadata([
-                ("SKRYBA_LINE", "\(line + 1)"),
-                ("SKRYBA_START_UTC", startTime.formatted(.iso8601)),
-                ("SKRYBA_START_FRAME", "0"),
-                ("SKRYBA_RECORDER", configuration.recorderID),
-            ])
-            let encoder = try LineEncoder(sampleRate: layout.rate, settings: configuration.opus, sink: sink,
-                                          serialNumber: UInt32(truncatingIfNeeded: 0x534B_0000 + line), metadata: metadata,
-                                          packetsPerPage: configuration.packetsPerPage)
-            lines.append(EncodingLine(line: line + 1, encoder: encoder, periodFrames: periodFrames) { store.finish($0, sampleRate: rate) })
-            files.append(path)
-        }
-
+        let consumers = try makeConsumers(periodFrames, startTime)
         let capture = CaptureThread(consumers: min(configuration.workerThreads, layout.lineCount))
-        stopBox.capture = capture
-        defer { stopBox.capture = nil }
-        let workers = LineWorkers(rings: rings, capture: capture, consumers: lines)
+        lock.withLock {
+            self.capture = capture
+            if stopRequested { capture.requestStop() }
+        }
+        defer { lock.withLock { self.capture = nil } }
+        let workers = LineWorkers(rings: rings, capture: capture, consumers: consumers)
         let reader = pcm.realtimeReader()
         if configuration.realTimeSource {
             capture.start(rings.makeLoop(source: RealTimePacedSource(reader, rate: layout.rate, speed: configuration.realTimeSpeed),
@@ -116,20 +119,52 @@ public struct ContinuousRecorder<Store: RecordingStore> {
         let outcome = capture.join()
         workers.join()
         withExtendedLifetime(pcm) {}
-
-        let end = switch outcome.end {
-        case .reachedFrameLimit: "reached-frame-limit"
-        case .stopRequested: "stop-requested"
-        case .deviceFailed(let code): "device-failed: \(alsaErrorText(code)) (\(code))"
-        }
-        return RecorderReport(framesCaptured: outcome.framesCaptured, end: end, recoveredOverruns: outcome.recoveredOverruns,
-                      ringOverflows: rings.overflows, gapFrames: lines.map(\.gapFrames), files: files,
-                      bytesWritten: lines.reduce(0) { $0 + $1.bytesWritten },
-                      lineFailures: lines.compactMap(\.failure), realtimeScheduling: outcome.realtimeScheduling,
-                      periodFrames: periodFrames)
+        return Outcome(capture: outcome, ringOverflows: rings.overflows, periodFrames: periodFrames, startTime: startTime)
     }
 }
 
-private final class StopBox: @unchecked Sendable {
-    var capture: CaptureThread?
+/// Records every line of a capture PCM whole, each to its own Ogg Opus stream in `Store`, from the
+/// first frame to the frame limit (or a stop request): the bench, and `skrybad` without call logic.
+public struct ContinuousRecorder<Store: RecordingStore> {
+    public let configuration: RecorderConfiguration
+    public let store: Store
+    private let session: CaptureSession
+
+    public init(configuration: RecorderConfiguration, store: Store) {
+        self.configuration = configuration
+        self.store = store
+        session = CaptureSession(configuration: configuration)
+    }
+
+    public func requestStop() { session.requestStop() }
+
+    public func run() throws -> RecorderReport {
+        let configuration = configuration
+        let store = store
+        let rate = configuration.layout.rate
+        var lines: [EncodingLine<Store.Sink>] = []
+        var files: [String] = []
+        let outcome = try session.run { periodFrames, startTime in
+            for line in 0..<configuration.layout.lineCount {
+                let (sink, path) = try store.open(line: line + 1, startUTC: startTime, startFrame: 0)
+                let metadata = LineEncoder<Store.Sink>.Metadata([
+                    ("SKRYBA_LINE", "\(line + 1)"),
+                    ("SKRYBA_START_UTC", startTime.formatted(.iso8601)),
+                    ("SKRYBA_START_FRAME", "0"),
+                    ("SKRYBA_RECORDER", configuration.recorderID),
+                ])
+                let encoder = try LineEncoder(sampleRate: rate, settings: configuration.opus, sink: sink,
+                                              serialNumber: UInt32(truncatingIfNeeded: 0x534B_0000 + line), metadata: metadata,
+                                              packetsPerPage: configuration.packetsPerPage)
+                lines.append(EncodingLine(line: line + 1, encoder: encoder, periodFrames: periodFrames) { store.finish($0, sampleRate: rate) })
+                files.append(path)
+            }
+            return lines
+        }
+        return RecorderReport(framesCaptured: outcome.capture.framesCaptured, end: outcome.end,
+                              recoveredOverruns: outcome.capture.recoveredOverruns, ringOverflows: outcome.ringOverflows,
+                              gapFrames: lines.map(\.gapFrames), files: files, bytesWritten: lines.reduce(0) { $0 + $1.bytesWritten },
+                              lineFailures: lines.compactMap(\.failure), realtimeScheduling: outcome.capture.realtimeScheduling,
+                              periodFrames: outcome.periodFrames)
+    }
 }
