@@ -63,16 +63,18 @@ let package = Package(
         .target(
             name: "SkrybaPipeline",
             dependencies: ["SkrybaCore", "SkrybaCapture", "SkrybaALSA", "SkrybaOpus", "SkrybaOgg", "SkrybaSeal", "SkrybaStore", "SkrybaSystem", "SkrybaSignals", "SkrybaConfig",
-                           "SkrybaGPIO"]
+                           "SkrybaGPIO", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
         .executableTarget(
             name: "skrybad",
-            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaGPIO",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "skryba",
-            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "skryba-tools",

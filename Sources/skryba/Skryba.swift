@@ -4,6 +4,7 @@ import SkrybaOpus
 import SkrybaPipeline
 import SkrybaSeal
 import SkrybaStore
+import SkrybaConfig
 
 @main
 struct Skryba: ParsableCommand {
@@ -12,7 +13,7 @@ struct Skryba: ParsableCommand {
         abstract: "Skryba call recorder: administration on the appliance.",
         discussion: "Every subcommand that touches the appliance's state takes --config FILE (default /etc/skryba/skryba.toml).",
         version: SkrybaVersion.current,
-        subcommands: [FsckCommand.self, AuditCommand.self, RecordingsCommand.self, DeviceKeyCommand.self,
+        subcommands: [SimulateCommand.self, FsckCommand.self, AuditCommand.self, RecordingsCommand.self, DeviceKeyCommand.self,
                       BenchCommand.self, EncodeCommand.self])
 }
 
@@ -191,5 +192,81 @@ struct DeviceKeyCommand: ParsableCommand {
         let key = try DeviceKey.load(path: "\(data.dataDir)/\(DataLayout.deviceKey)")
         print("public key  \(key.publicKeyHex)")
         print("fingerprint \(key.fingerprint)")
+    }
+}
+
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Run a simulated office through the real daemon and show what it recorded.",
+        discussion: """
+            Renders SCENARIO (TOML, docs/simulation.md; default: the built-in office of four lines) into a capture stream
+            for real alsa-lib file PCMs, a replay file of ring/hook edges and an appliance configuration; runs skrybad on
+            them; lists the calls and the catalog. Without --recipient it makes a demo key with age-keygen and decrypts
+            every recording with it into OUT/decrypted, as IT would.
+            """)
+
+    @Argument(help: "A scenario file; omit for the built-in office.") var scenario: String?
+    @Option(help: "Work directory (capture, config, data, decrypted recordings).") var out: String = "out/simulate"
+    @Option(help: "Seal to this age1… recipient instead of a demo key (then nothing is decrypted).") var recipient: [String] = []
+
+    func run() throws {
+        let scenario = try self.scenario.map { try Scenario.load(path: $0) } ?? .office
+        let directory = URL(fileURLWithPath: out).standardizedFileURL.path
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var identityFile: String?
+        var recipients = try recipient.map { try AgeRecipient(parsing: $0) }
+        if recipients.isEmpty {
+            identityFile = "\(directory)/demo-identity.key"
+            let keygen = Process()
+            keygen.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            keygen.arguments = ["age-keygen", "-o", identityFile!]
+            keygen.standardError = FileHandle.nullDevice
+            try keygen.run()
+            keygen.waitUntilExit()
+            guard keygen.terminationStatus == 0 else { throw ValidationError("age-keygen failed (apt-get install age)") }
+            recipients = try AgeIdentity.load(identityFile: identityFile!).map(\.recipient)
+        }
+        let skrybad = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("skrybad").path
+        print("Rendering the scenario (\(scenario.lines.count) lines, \(scenario.calls.count) calls) and running skrybad on it …")
+        let result = try Simulator.run(scenario, directory: directory, recipients: recipients, skrybad: skrybad)
+        let rate = Double(scenario.rate)
+        let seconds = { (frame: UInt64) in String(format: "%7.2f s", Double(frame) / rate) }
+        print("\nCaptured \(result.report.framesCaptured) frames (\(seconds(result.report.framesCaptured))) on \(scenario.lines.count) lines; configuration \(result.configurationFile)")
+        func row(_ cells: [String]) -> String {
+            zip(cells, [5, 10, 10, 10, 10, 10, 11, 11, 9]).map { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }
+                .joined(separator: " ")
+        }
+        print()
+        print(row(["line", "direction", "off-hook", "on-hook", "outcome", "consent", "caller", "dialled", "recording"]))
+        for call in result.report.calls {
+            print(row(["\(call.line)", call.direction, seconds(call.startFrame), seconds(call.endFrame), call.outcome, call.consent ?? "-",
+                       call.callerNumber ?? "-", call.dialedDigits ?? "-", call.recording ?? "-"]))
+        }
+        for alarm in result.report.alarms { print(alarm) }
+
+        let catalog = try Catalog(dataDirectory: result.dataDirectory, actor: "skryba simulate")
+        let rows = try catalog.recordings()
+        print("\nCatalog (\(result.dataDirectory)/catalog.sqlite):")
+        for row in rows {
+            let announcement = row.announcement.map { "announcement \($0.id) \($0.completed == true ? "heard to the end" : "not completed")" } ?? "no announcement"
+            print("  \(row.id)  line \(row.line)  \(row.direction.rawValue)  \(row.status.rawValue)  consent \(row.consent?.rawValue ?? "-")  \(announcement)  \(row.filePath ?? "no file")")
+        }
+        print(try catalog.audit.verify().summary.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+
+        guard let identityFile else { return }
+        let identities = try AgeIdentity.load(identityFile: identityFile)
+        try FileManager.default.createDirectory(atPath: "\(directory)/decrypted", withIntermediateDirectories: true)
+        print("\nDecrypted with the demo identity \(identityFile) (it never touched the appliance):")
+        for row in rows {
+            guard let file = row.filePath else { continue }
+            let opened = try SealedRecordingReader.open([UInt8](FileManager.default.contents(atPath: "\(result.dataDirectory)/\(file)")!),
+                                                        identities: identities)
+            let target = "\(directory)/decrypted/\(row.id).opus"
+            try Data(opened.plaintext).write(to: URL(fileURLWithPath: target))
+            print("  \(target)  \(opened.problem.map { "\($0)" } ?? "complete and authentic")")
+        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import SkrybaConfig
 import SkrybaCore
 import SkrybaOpus
 import SkrybaPipeline
@@ -11,44 +12,107 @@ import SkrybaStore
 struct Skrybad: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skrybad",
-        abstract: "Skryba appliance daemon: captures every tapped line and records it, sealed, into the catalog.",
+        abstract: "Skryba appliance daemon: detects calls on every tapped line, announces, records them sealed into the catalog.",
         discussion: """
-            Until call detection arrives, every line is recorded whole from start to stop, each as one sealed
-            recording (direction "line") in DATA_DIR/recordings/YYYY/MM/DD/<id>.skryba with its catalog row.
-            At start-up it creates the device key if needed and runs recovery (skryba fsck); on exit it signs an
-            audit checkpoint. Without an age recipient it refuses to record (exit status 2).
+            skrybad --config /etc/skryba/skryba.toml runs the appliance (docs/configuration.md). At start-up it creates the
+            device key if needed and runs recovery (skryba fsck); on exit it signs an audit checkpoint and prints a JSON report
+            of the calls to standard output. Without an age recipient it refuses to record (exit status 2).
+
+            Without --config, --capture/--channels/--data-dir/--recipient record every line whole, each as one recording
+            (direction "line"): for bring-up and soak tests before the GPIO wiring is done.
             """,
         version: SkrybaVersion.current)
 
-    @Option(help: "ALSA capture PCM name (hw:CARD=…, plughw:…, or a name from asound.conf).") var capture: String
-    @Option(help: "Interleaved channels the capture device delivers.") var channels: Int
-    @Option(help: "Lines to record (line i on channel i-1).") var lines: Int?
-    @Option(help: "Sample rate, 8000 or 16000.") var rate: Int = 8000
-    @Option(help: "Data directory: catalog.sqlite, keys/, recordings/.") var dataDir: String
-    @Option(help: "age1… recipient to seal to (repeatable; from age-keygen -y).") var recipient: [String] = []
-    @Option(help: "Opus bitrate in bit/s.") var bitrate: Int = OpusSettings.defaultBitrate
-    @Option(help: "Opus complexity 0...10.") var complexity: Int = OpusSettings.defaultComplexity
-    @Option(help: "device: the capture device keeps time and a full ring drops (the board); simulation: a file PCM, wait for the encoders and drop nothing.")
-    var pacing: String = "device"
-    @Option(help: "Simulation only: deliver a file PCM at this many times real time (e.g. 1 for real time).") var speed: Double?
-    @Option(help: "Finish and exit when the sample clock reaches this frame (file PCMs never end by themselves).")
+    @Option(help: "The configuration file (TOML).") var config: String?
+    @Option(help: "Finish the calls in progress and exit when the sample clock reaches this frame (file PCMs never end by themselves).")
     var stopAtFrame: UInt64?
-    @Option(help: "Seal and fsync a record at least this often, in milliseconds of audio (20...5000, a multiple of 20). A power cut loses at most this much.")
-    var flushIntervalMs: Int = 1000
+    @Option(help: "device: the capture device keeps time and a full ring drops (the board); simulation: a file PCM, wait for the encoders and drop nothing.")
+    var pacing: String?
+    @Option(help: "Simulation only: deliver a file PCM at this many times real time (e.g. 1 for real time).") var speed: Double?
     @Flag(help: "Print a JSON line to stdout after every durable (fsync'ed) record.") var progress = false
 
+    @Option(help: "Whole-line mode: ALSA capture PCM name.") var capture: String?
+    @Option(help: "Whole-line mode: interleaved channels the capture device delivers.") var channels: Int?
+    @Option(help: "Whole-line mode: lines to record (line i on channel i-1).") var lines: Int?
+    @Option(help: "Whole-line mode: sample rate, 8000 or 16000.") var rate: Int = 8000
+    @Option(help: "Whole-line mode: data directory (catalog.sqlite, keys/, recordings/).") var dataDir: String?
+    @Option(help: "Whole-line mode: age1… recipient to seal to (repeatable; from age-keygen -y).") var recipient: [String] = []
+    @Option(help: "Whole-line mode: Opus bitrate in bit/s.") var bitrate: Int = OpusSettings.defaultBitrate
+    @Option(help: "Whole-line mode: Opus complexity 0...10.") var complexity: Int = OpusSettings.defaultComplexity
+    @Option(help: "Whole-line mode: seal and fsync at least this often, in ms of audio (20...5000, a multiple of 20).")
+    var flushIntervalMs: Int = 1000
+
+    func validate() throws {
+        if let pacing, pacing != "device" && pacing != "simulation" { throw ValidationError("--pacing is device or simulation, not '\(pacing)'") }
+        if config == nil && (capture == nil || channels == nil || dataDir == nil) {
+            throw ValidationError("give --config FILE, or for whole-line mode --capture, --channels and --data-dir")
+        }
+    }
+
     func run() throws {
-        guard pacing == "device" || pacing == "simulation" else { throw ValidationError("--pacing is device or simulation, not '\(pacing)'") }
+        if let config { try runAppliance(configPath: config) } else { try runWholeLines() }
+    }
+
+    func alarm(_ text: String) { FileHandle.standardError.write(Data("skrybad: ALARM: \(text)\n".utf8)) }
+
+    func onSignals(_ stop: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler(handler: stop)
+            source.resume()
+            return source
+        }
+    }
+
+    func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    func runAppliance(configPath: String) throws {
+        let configuration: SkrybaConfiguration
+        do { configuration = try ConfigurationLoader.load(path: configPath) } catch {
+            FileHandle.standardError.write(Data("skrybad: the configuration has problems:\n\(error)\n".utf8))
+            if error.problems.contains(where: { $0.key == "recipients" }) { throw ExitCode(2) }
+            throw ExitCode(1)
+        }
+        var options = Appliance.Options()
+        options.stopAtFrame = stopAtFrame
+        options.speed = speed
+        options.simulation = (pacing ?? "device") == "simulation"
+        let appliance = try Appliance(configuration: configuration, options: options, makeGPIOSignals: GPIOBackend.make)
+        for finding in appliance.recovery.findings { FileHandle.standardError.write(Data("skrybad: recovery: \(finding)\n".utf8)) }
+        appliance.recorder.alarms.onAlarm = { alarm($0.description) }
+        if progress { appliance.recorder.store.onDurable = Self.progressPrinter() }
+        let recorder = appliance.recorder
+        let sources = onSignals { recorder.requestStop() }
+        let report = try recorder.run()
+        _ = try appliance.catalog.audit.checkpoint(signer: appliance.deviceKey, at: Date())
+        withExtendedLifetime(sources) {}
+        try printJSON(report)
+    }
+
+    static func progressPrinter() -> (RecordingID, UInt64, UInt64) -> Void {
+        let output = FileHandle.standardOutput
+        let lock = NSLock()
+        return { id, records, position in
+            lock.withLock { output.write(Data("{\"durable\":\"\(id)\",\"records\":\(records),\"position\":\(position)}\n".utf8)) }
+        }
+    }
+
+    func runWholeLines() throws {
+        guard let capture, let channels, let dataDir else { return }
         guard (20...5000).contains(flushIntervalMs), flushIntervalMs % 20 == 0 else {
             throw ValidationError("--flush-interval-ms must be a multiple of 20 between 20 and 5000, not \(flushIntervalMs)")
         }
         let recipients = try recipient.map { try AgeRecipient(parsing: $0) }
         guard !recipients.isEmpty else {
-            FileHandle.standardError.write(Data("skrybad: ALARM: \(SealedWriterError.noRecipients)\n".utf8))
+            alarm("\(SealedWriterError.noRecipients)")
             throw ExitCode(2)
         }
         let layout = try LineLayout(rate: rate, lines: lines ?? channels, channels: channels)
-
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         let catalog = try Catalog(dataDirectory: dataDir)
         let deviceKey = try DeviceKey.loadOrCreate(dataDirectory: dataDir, audit: catalog.audit, at: Date())
@@ -58,31 +122,19 @@ struct Skrybad: ParsableCommand {
         var configuration = RecorderConfiguration(
             pcmName: capture, layout: layout, periodFrames: layout.samplesPerOpusFrame,
             opus: OpusSettings(bitrate: bitrate, complexity: complexity),
-            frameLimit: stopAtFrame, pacing: pacing == "device" ? .device : .waitForConsumers)
+            frameLimit: stopAtFrame, pacing: (pacing ?? "device") == "device" ? .device : .waitForConsumers)
         configuration.packetsPerPage = flushIntervalMs / 20
         if let speed {
             configuration.realTimeSource = true
             configuration.realTimeSpeed = speed
         }
         let store = try CatalogStore(dataDirectory: dataDir, catalog: catalog, recipients: recipients)
-        if progress {
-            let output = FileHandle.standardOutput
-            let lock = NSLock()
-            store.onDurable = { id, records, position in
-                lock.withLock { output.write(Data("{\"durable\":\"\(id)\",\"records\":\(records),\"position\":\(position)}\n".utf8)) }
-            }
-        }
+        if progress { store.onDurable = Self.progressPrinter() }
         let recorder = ContinuousRecorder(configuration: configuration, store: store)
-        var sources: [any DispatchSourceSignal] = []
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber)
-            source.setEventHandler { recorder.requestStop() }
-            source.resume()
-            sources.append(source)
-        }
+        let sources = onSignals { recorder.requestStop() }
         let report = try recorder.run()
         _ = try catalog.audit.checkpoint(signer: deviceKey, at: Date())
+        withExtendedLifetime(sources) {}
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         FileHandle.standardError.write(try encoder.encode(report) + Data("\n".utf8))

@@ -168,3 +168,6 @@ public struct ContinuousRecorder<Store: RecordingStore> {
                               periodFrames: outcome.periodFrames)
     }
 }
+
+/// `requestStop()` may come from a signal handler's queue; it only touches the session's lock.
+extension ContinuousRecorder: @unchecked Sendable {}

@@ -34,19 +34,7 @@ public final class Catalog: Sendable {
         }
         let time = UTCTimestamp.string(from: now)
         return try connection.write("recording the start of a call on line \(new.line)") { database in
-            try database.prepare("""
-                INSERT INTO recordings (line, direction, start_utc, start_frame, status, caller_number, dialed_digits,
-                    announcement_id, announcement_sha256, announcement_completed, consent, retention_deadline_utc,
-                    recipients, created_utc, updated_utc)
-                VALUES (?, ?, ?, ?, 'recording', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).run([
-                    .integer(Int64(new.line)), .text(new.direction.rawValue), .text(UTCTimestamp.string(from: new.startUTC)),
-                    .integer(Int64(clamping: new.startFrame)), .optional(new.callerNumber), .optional(new.dialedDigits),
-                    .optional(new.announcement?.id), .optional(new.announcement?.sha256),
-                    .optional(new.announcement?.completed), .optional(new.consent?.rawValue),
-                    .optional(new.retentionDeadlineUTC.map(UTCTimestamp.string(from:))), .text(jsonArray(new.recipients)),
-                    .text(time), .text(time),
-                ])
+            try Self.insertRow(new, status: .recording, at: time, in: database)
             let id = RecordingID(rawValue: database.lastInsertRowID)
             var details = [
                 "line": String(new.line), "direction": new.direction.rawValue,
@@ -61,6 +49,48 @@ public final class Catalog: Sendable {
                                 at: now, in: database)
             return id
         }
+    }
+
+    /// A call whose capture was destroyed before anything reached flash (R4: the caller hung up
+    /// during the announcement, or objected): its row is written straight as `discarded`, without
+    /// caller number or digits, with exactly one `recording-discarded` audit entry.
+    public func recordDiscardedCall(_ new: NewRecording, endFrame: UInt64, durationMs: Int64, reason: String,
+                                    at now: Date) throws -> RecordingID {
+        var row = new
+        row.callerNumber = nil
+        row.dialedDigits = nil
+        let time = UTCTimestamp.string(from: now)
+        return try connection.write("recording a discarded call on line \(new.line)") { database in
+            let id = try Self.insertRow(row, status: .discarded, at: time, in: database)
+            try database.prepare("UPDATE recordings SET end_frame = ?, duration_ms = ? WHERE id = ?")
+                .run([.integer(Int64(clamping: endFrame)), .integer(durationMs), .integer(id.rawValue)])
+            var details = ["status": "discarded", "reason": reason, "line": String(new.line), "direction": new.direction.rawValue,
+                           "start_utc": UTCTimestamp.string(from: new.startUTC), "start_frame": String(new.startFrame),
+                           "end_frame": String(endFrame), "duration_ms": String(durationMs)]
+            details["consent"] = new.consent?.rawValue
+            details["announcement_id"] = new.announcement?.id
+            details["announcement_completed"] = new.announcement?.completed.map { String($0) }
+            try AuditLog.append(.recordingDiscarded, subject: id.description, details: details, actor: audit.actor, at: now, in: database)
+            return id
+        }
+    }
+
+    @discardableResult
+    private static func insertRow(_ new: NewRecording, status: RecordingStatus, at time: String, in database: SQLiteDatabase) throws -> RecordingID {
+        try database.prepare("""
+            INSERT INTO recordings (line, direction, start_utc, start_frame, status, caller_number, dialed_digits,
+                announcement_id, announcement_sha256, announcement_completed, consent, retention_deadline_utc,
+                recipients, created_utc, updated_utc)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).run([
+                .integer(Int64(new.line)), .text(new.direction.rawValue), .text(UTCTimestamp.string(from: new.startUTC)),
+                .integer(Int64(clamping: new.startFrame)), .text(status.rawValue), .optional(new.callerNumber), .optional(new.dialedDigits),
+                .optional(new.announcement?.id), .optional(new.announcement?.sha256),
+                .optional(new.announcement?.completed), .optional(new.consent?.rawValue),
+                .optional(new.retentionDeadlineUTC.map(UTCTimestamp.string(from:))), .text(jsonArray(new.recipients)),
+                .text(time), .text(time),
+            ])
+        return RecordingID(rawValue: database.lastInsertRowID)
     }
 
     /// Records where the sealed file is (relative to the data directory, see `DataLayout.recordingPath`).

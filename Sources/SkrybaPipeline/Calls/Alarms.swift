@@ -1,0 +1,56 @@
+import Foundation
+
+/// Something a technician or IT must look at (REQUIREMENTS.md "Alarms"). Raised once per cause.
+public struct Alarm: Equatable, Sendable, Codable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Codable {
+        case stuckOffHook = "stuck-off-hook"
+        case ringWithoutOffHook = "ring-without-off-hook"
+        case noCaptureSignal = "no-capture-signal"
+        case recordingFailed = "recording-failed"
+        case playbackFailed = "playback-failed"
+    }
+    public var kind: Kind
+    public var line: Int
+    public var frame: UInt64
+    public var message: String
+    public var description: String { "ALARM \(kind.rawValue) line \(line) at frame \(frame): \(message)" }
+}
+
+/// The alarms raised during a run, shared by the line workers.
+public final class AlarmBoard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised: [Alarm] = []
+    public var onAlarm: ((Alarm) -> Void)?
+
+    public init() {}
+
+    public func raise(_ alarm: Alarm) {
+        lock.withLock { raised.append(alarm) }
+        onAlarm?(alarm)
+    }
+
+    public var alarms: [Alarm] { lock.withLock { raised } }
+}
+
+/// Thresholds for the wiring alarms, in frames (tests shrink them; the sample clock makes hours quick).
+public struct LineHealthLimits: Sendable {
+    /// Off hook longer than this: the loop-current input is stuck or miswired.
+    public var stuckOffHookFrames: UInt64
+    /// This many ringing episodes in a row that nobody answered: the hook input may be disconnected.
+    public var unansweredRingingEpisodes: Int
+    /// No sample louder than `silenceAmplitude` for this long: the tap or its channel is dead.
+    public var noSignalFrames: UInt64
+    public var silenceAmplitude: Int16
+
+    public static func standard(rate: Int) -> LineHealthLimits {
+        LineHealthLimits(stuckOffHookFrames: UInt64(rate) * 4 * 3600, unansweredRingingEpisodes: 20,
+                         noSignalFrames: UInt64(rate) * 3600, silenceAmplitude: 2)
+    }
+
+    public init(stuckOffHookFrames: UInt64, unansweredRingingEpisodes: Int, noSignalFrames: UInt64, silenceAmplitude: Int16) {
+        self.stuckOffHookFrames = stuckOffHookFrames
+        self.unansweredRingingEpisodes = unansweredRingingEpisodes
+        self.noSignalFrames = noSignalFrames
+        self.silenceAmplitude = silenceAmplitude
+    }
+}

@@ -1,0 +1,79 @@
+import Crypto
+import Foundation
+import SkrybaConfig
+import SkrybaCore
+import SkrybaStore
+
+/// Builds the call-recording appliance from its configuration: catalog, device key, recovery,
+/// announcements, the ring/hook backend, one `CallLineSetup` per line.
+public struct Appliance {
+    public let configuration: SkrybaConfiguration
+    public let catalog: Catalog
+    public let deviceKey: DeviceKey
+    public let recovery: FsckReport
+    public let recorder: CallRecorder
+
+    public struct Options: Sendable {
+        public var stopAtFrame: UInt64?
+        /// Simulation: a file PCM delivered at this many times real time; nil = as the device delivers.
+        public var speed: Double?
+        public var simulation = false
+        public var limits: (@Sendable (Int) -> LineHealthLimits)?
+        /// Look PCM names up in this asound.conf only (tests); nil = alsa-lib's global configuration.
+        public var alsaConfigurationFile: String?
+        public init() {}
+    }
+
+    public init(configuration: SkrybaConfiguration, options: Options, makeGPIOSignals: ((SkrybaConfiguration) throws -> any LineSignalSource)? = nil) throws {
+        self.configuration = configuration
+        let rate = configuration.audio.rate
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        catalog = try Catalog(dataDirectory: configuration.dataDirectory)
+        deviceKey = try DeviceKey.loadOrCreate(dataDirectory: configuration.dataDirectory, audit: catalog.audit, at: Date())
+        recovery = try Fsck.run(dataDirectory: configuration.dataDirectory, catalog: catalog, at: Date())
+
+        let signals: any LineSignalSource
+        switch configuration.gpio.backend {
+        case .replay(let path):
+            guard let data = FileManager.default.contents(atPath: path) else { throw ScenarioError("\(path): cannot read the replay file ([gpio] replay)") }
+            signals = try ReplayLineSignals.parse(String(decoding: data, as: UTF8.self), name: path, lines: Set(configuration.lines.map(\.id)))
+        case .gpiod:
+            guard let makeGPIOSignals else { throw ScenarioError("the gpiod backend is not available in this build") }
+            signals = try makeGPIOSignals(configuration)
+        }
+
+        var capture = RecorderConfiguration(pcmName: configuration.audio.capture, layout: try configuration.lineLayout(),
+                                            periodFrames: configuration.audio.periodFrames, opus: configuration.opus,
+                                            frameLimit: options.stopAtFrame, pacing: options.simulation ? .waitForConsumers : .device)
+        capture.packetsPerPage = configuration.packetsPerFlush
+        capture.recorderID = configuration.recorderID
+        capture.alsaConfigurationFile = options.alsaConfigurationFile
+        if let speed = options.speed {
+            capture.realTimeSource = true
+            capture.realTimeSpeed = speed
+        }
+        let setups = try configuration.lines.map { line in
+            let announcement = try line.announcement.map { try Self.clip($0, id: line.announcementID) }
+            let notice = try line.outgoingNotice.map { try Self.clip($0, id: nil) }
+            let policy = LinePolicy(record: line.record, consent: line.consentMode(rate: rate),
+                                    announcementFrames: announcement.map { UInt64($0.samples.count) },
+                                    outgoingNoticeFrames: notice.map { UInt64($0.samples.count) },
+                                    outgoingNoticeAfterDialPauseFrames: UInt64(3 * rate))
+            return CallLineSetup(line: line.id, name: line.name, playbackChannel: line.playbackChannel, rate: rate, opus: configuration.opus,
+                                 packetsPerPage: configuration.packetsPerFlush, policy: policy, announcement: announcement,
+                                 outgoingNotice: notice, recorderID: configuration.recorderID,
+                                 limits: options.limits?(rate) ?? .standard(rate: rate))
+        }
+        let store = try CallStore(dataDirectory: configuration.dataDirectory, catalog: catalog, recipients: configuration.recipients)
+        recorder = CallRecorder(capture: capture, lines: setups, playbackPCM: configuration.audio.playback,
+                                playbackChannels: configuration.audio.playbackChannels, store: store, signals: signals)
+    }
+
+    /// A WAV as an announcement: its id (given, or the file name) and the SHA-256 of the file.
+    static func clip(_ path: String, id: String?) throws -> AnnouncementPlayer.Clip {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ScenarioError("\(path): cannot read the announcement") }
+        let wav = try WAVFile.parse([UInt8](data), path: path)
+        return AnnouncementPlayer.Clip(id: id ?? (path as NSString).lastPathComponent,
+                                       sha256: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined(), samples: wav.samples)
+    }
+}

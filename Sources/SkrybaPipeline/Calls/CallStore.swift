@@ -1,0 +1,81 @@
+import Foundation
+import SkrybaCore
+import SkrybaSeal
+import SkrybaStore
+import SkrybaSystem
+
+/// Where calls go on the appliance: a committed call gets its catalog row and its sealed file
+/// (`recordings/YYYY/MM/DD/<id>.skryba`); a discarded one only its `discarded` row and one audit entry.
+public final class CallStore: @unchecked Sendable {
+    public let dataDirectory: String
+    public let catalog: Catalog
+    public let recipients: [AgeRecipient]
+    /// Told after every durable record: (recording id, records, stream position).
+    public var onDurable: ((RecordingID, UInt64, UInt64) -> Void)?
+
+    public struct Started {
+        public var id: RecordingID
+        public var writer: SealedRecordingWriter
+    }
+
+    public init(dataDirectory: String, catalog: Catalog, recipients: [AgeRecipient]) throws {
+        guard !recipients.isEmpty else { throw SealedWriterError.noRecipients }
+        self.dataDirectory = dataDirectory
+        self.catalog = catalog
+        self.recipients = recipients
+    }
+
+    func newRecording(_ call: CallRecord) -> NewRecording {
+        NewRecording(line: call.line, direction: call.direction == .incoming ? .incoming : .outgoing, startUTC: call.startUTC,
+                     startFrame: call.startFrame, recipients: recipients.map(\.description), callerNumber: call.callerNumber,
+                     dialedDigits: nil, announcement: call.announcement.map { Announcement(id: $0.id, sha256: $0.sha256) },
+                     consent: call.consent.flatMap { Consent(rawValue: $0.rawValue) })
+    }
+
+    /// The row (status `recording`, audited), then the sealed file, created and fsync'ed.
+    public func commit(_ call: CallRecord) throws -> Started {
+        let id = try catalog.insert(newRecording(call), at: Date())
+        let relative = DataLayout.recordingPath(id, startUTC: call.startUTC)
+        let path = "\(dataDirectory)/\(relative)"
+        try Directory.create((path as NSString).deletingLastPathComponent)
+        let writer = try SealedRecordingWriter(path: path, recipients: recipients)
+        try catalog.setFile(id, relativePath: relative, at: Date())
+        if let onDurable { writer.onDurable = { records, position in onDurable(id, records, position) } }
+        return Started(id: id, writer: writer)
+    }
+
+    public func finish(_ started: Started, call: CallRecord, endFrame: UInt64, durationMs: Int64, failure: String?) {
+        let writer = started.writer
+        let clean = failure == nil && writer.isFinished
+        writer.abandon()
+        do {
+            try catalog.finish(started.id, status: clean ? .complete : .interrupted, endFrame: endFrame, durationMs: durationMs,
+                               fileSize: writer.bytesWritten, fileSHA256: writer.sha256, reason: failure,
+                               consent: call.consent.flatMap { Consent(rawValue: $0.rawValue) },
+                               announcementCompleted: call.announcement == nil ? nil : call.announcementCompleted,
+                               dialedDigits: call.dialedDigits.isEmpty ? nil : call.dialedDigits, at: Date())
+        } catch {
+            // The row stays `recording`; recovery settles it from the file at the next start.
+            FileHandle.standardError.write(Data("skrybad: cannot finish \(started.id) in the catalog: \(error)\n".utf8))
+        }
+    }
+
+    public func discarded(_ call: CallRecord, endFrame: UInt64, durationMs: Int64, reason: String) throws -> RecordingID {
+        var row = newRecording(call)
+        row.announcement?.completed = call.announcementCompleted
+        return try catalog.recordDiscardedCall(row, endFrame: endFrame, durationMs: durationMs, reason: reason, at: Date())
+    }
+}
+
+/// What the line worker knows of a call while it is going on.
+public struct CallRecord: Sendable {
+    public var line: Int
+    public var direction: CallDirection
+    public var startFrame: UInt64
+    public var startUTC: Date
+    public var callerNumber: String?
+    public var announcement: AnnouncementPlayer.Clip?
+    public var announcementCompleted: Bool?
+    public var consent: ConsentOutcome?
+    public var dialedDigits = ""
+}
