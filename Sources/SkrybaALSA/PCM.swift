@@ -110,6 +110,10 @@ public final class PCM {
         // Playback starts once a full buffer is queued (or at drain), so the first period never underruns.
         let startThreshold: snd_pcm_uframes_t = stream == .capture ? 1 : buffer
         try check(snd_pcm_sw_params_set_start_threshold(pcm, sw, startThreshold), "snd_pcm_sw_params_set_start_threshold", name, "set the start threshold")
+        // Timestamps on the monotonic clock, so GPIO edges (kernel CLOCK_MONOTONIC) map onto frames.
+        // Plugins without them (file, null) keep their defaults: only the board needs this.
+        _ = snd_pcm_sw_params_set_tstamp_mode(pcm, sw, SND_PCM_TSTAMP_ENABLE)
+        _ = snd_pcm_sw_params_set_tstamp_type(pcm, sw, SND_PCM_TSTAMP_TYPE_MONOTONIC)
         try check(snd_pcm_sw_params(pcm, sw), "snd_pcm_sw_params", name, "apply the software parameters")
 
         return PCMParameters(rate: requested.rate, channels: requested.channels, periodFrames: Int(period),
@@ -180,6 +184,15 @@ public struct PCMReader: CaptureSource, @unchecked Sendable {
 
     @inlinable public func read(into buffer: UnsafeMutablePointer<Int16>, frames: Int) -> CaptureReadResult {
         readFrames(into: buffer, frames: frames)
+    }
+
+    /// The hardware pointer's timestamp (`snd_pcm_htimestamp`): frames read plus those waiting.
+    public func streamTimestamp(position: UInt64) -> ClockAnchor? {
+        var available: snd_pcm_uframes_t = 0
+        var stamp = timespec()
+        guard snd_pcm_htimestamp(handle, &available, &stamp) == 0, stamp.tv_sec > 0 else { return nil }
+        return ClockAnchor(monotonicNanoseconds: UInt64(stamp.tv_sec) * 1_000_000_000 + UInt64(stamp.tv_nsec),
+                           frame: position &+ UInt64(available))
     }
 
     @usableFromInline func readFrames(into buffer: UnsafeMutablePointer<Int16>, frames: Int) -> CaptureReadResult {

@@ -23,6 +23,8 @@ public struct CaptureLoop<Source: CaptureSource> {
     @usableFromInline let periodFrames: Int
     @usableFromInline let frameLimit: UInt64
     public let pacing: CapturePacing
+    /// Where the stream's timestamps are published for the GPIO thread (nil: nobody needs them).
+    @usableFromInline let clockAnchor: SampleClockAnchor?
     /// Frames captured since the stream started: the sample clock.
     public var position: UInt64 { capturedFrames }
     /// Overruns (xruns) and suspends recovered by alsa-lib.
@@ -46,7 +48,7 @@ public struct CaptureLoop<Source: CaptureSource> {
     ///   - buffer: `periodFrames × source.channels` samples of scratch, owned by the caller.
     ///   - frameLimit: stop after exactly this many frames (file sources never report their end).
     public init(source: Source, rings: UnsafeBufferPointer<PeriodRing>, lineChannels: UnsafeBufferPointer<Int>,
-                buffer: UnsafeMutablePointer<Int16>, frameLimit: UInt64?, pacing: CapturePacing) {
+                buffer: UnsafeMutablePointer<Int16>, frameLimit: UInt64?, pacing: CapturePacing, clockAnchor: SampleClockAnchor? = nil) {
         precondition(rings.count == lineChannels.count && !rings.isEmpty)
         self.source = source
         self.rings = rings
@@ -55,6 +57,7 @@ public struct CaptureLoop<Source: CaptureSource> {
         self.periodFrames = rings[0].periodFrames
         self.frameLimit = frameLimit ?? .max
         self.pacing = pacing
+        self.clockAnchor = clockAnchor
     }
 
     @inlinable public mutating func step() -> Step {
@@ -65,7 +68,10 @@ public struct CaptureLoop<Source: CaptureSource> {
         let wanted = Int(min(UInt64(periodFrames), frameLimit - capturedFrames))
         switch source.read(into: buffer, frames: wanted) {
         case .frames(let frames):
-            if frames > 0 { distribute(frames: frames) }
+            if frames > 0 {
+                distribute(frames: frames)
+                if let clockAnchor, let stamp = source.streamTimestamp(position: capturedFrames) { clockAnchor.publish(stamp) }
+            }
             return .captured(frames: frames)
         case .recoveredOverrun:
             overruns &+= 1

@@ -36,10 +36,11 @@ public final class CaptureRings: @unchecked Sendable {
         buffer.deallocate()
     }
 
-    public func makeLoop<Source: CaptureSource>(source: Source, frameLimit: UInt64?, pacing: CapturePacing) -> CaptureLoop<Source> {
+    public func makeLoop<Source: CaptureSource>(source: Source, frameLimit: UInt64?, pacing: CapturePacing,
+                                                clockAnchor: SampleClockAnchor? = nil) -> CaptureLoop<Source> {
         precondition(source.channels == layout.channels, "the source delivers \(source.channels) channels, the layout expects \(layout.channels)")
         return CaptureLoop(source: source, rings: UnsafeBufferPointer(rings), lineChannels: UnsafeBufferPointer(lineChannels),
-                           buffer: buffer, frameLimit: frameLimit, pacing: pacing)
+                           buffer: buffer, frameLimit: frameLimit, pacing: pacing, clockAnchor: clockAnchor)
     }
 
     public var overflows: [RingOverflow] { rings.map(\.overflow) }

@@ -82,7 +82,7 @@ struct Skrybad: ParsableCommand {
         options.stopAtFrame = stopAtFrame
         options.speed = speed
         options.simulation = (pacing ?? "device") == "simulation"
-        let appliance = try Appliance(configuration: configuration, options: options, makeGPIOSignals: GPIOBackend.make)
+        let appliance = try Appliance(configuration: configuration, options: options, makeGPIOSignals: GPIOBackend.make(_:anchor:))
         for finding in appliance.recovery.findings { FileHandle.standardError.write(Data("skrybad: recovery: \(finding)\n".utf8)) }
         appliance.recorder.alarms.onAlarm = { alarm($0.description) }
         if progress { appliance.recorder.store.onDurable = Self.progressPrinter() }

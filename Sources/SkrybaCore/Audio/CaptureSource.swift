@@ -20,4 +20,12 @@ public protocol CaptureSource {
     /// Reads up to `frames` frames into `buffer` (`frames × channels` samples). Must not allocate,
     /// lock or log.
     mutating func read(into buffer: UnsafeMutablePointer<Int16>, frames: Int) -> CaptureReadResult
+    /// When the device's stream reached which frame, on CLOCK_MONOTONIC, given that `position`
+    /// frames have been read: what maps GPIO edges onto the sample clock. Nil when the source has
+    /// no clock of its own. Must not allocate, lock or log.
+    func streamTimestamp(position: UInt64) -> ClockAnchor?
+}
+
+extension CaptureSource {
+    public func streamTimestamp(position: UInt64) -> ClockAnchor? { nil }
 }

@@ -15,10 +15,10 @@ public final class ReplayLineSignals: LineSignalSource, @unchecked Sendable {
         var edges: [SignalEdge] = []
         var problems: [String] = []
         var previous: UInt64 = 0
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift: split on both so files from Windows editors work.
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let number = index + 1
             var line = Substring(raw)
-            if line.hasSuffix("\r") { line = line.dropLast() }
             if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmingSpaces }
@@ -62,6 +62,7 @@ public final class ReplayLineSignals: LineSignalSource, @unchecked Sendable {
 
 public struct ReplayError: Error, Equatable, CustomStringConvertible {
     public var problems: [String]
+    public init(problems: [String]) { self.problems = problems }
     public var description: String { problems.joined(separator: "\n") }
 }
 

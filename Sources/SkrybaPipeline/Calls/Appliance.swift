@@ -24,7 +24,12 @@ public struct Appliance {
         public init() {}
     }
 
-    public init(configuration: SkrybaConfiguration, options: Options, makeGPIOSignals: ((SkrybaConfiguration) throws -> any LineSignalSource)? = nil) throws {
+    /// Where the capture thread publishes stream timestamps for the GPIO backend. Lives as long as
+    /// the process: the GPIO reader thread may read it until the end.
+    public let clockAnchor = SampleClockAnchor.allocate()
+
+    public init(configuration: SkrybaConfiguration, options: Options,
+                makeGPIOSignals: ((SkrybaConfiguration, SampleClockAnchor) throws -> any LineSignalSource)? = nil) throws {
         self.configuration = configuration
         let rate = configuration.audio.rate
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
@@ -39,7 +44,7 @@ public struct Appliance {
             signals = try ReplayLineSignals.parse(String(decoding: data, as: UTF8.self), name: path, lines: Set(configuration.lines.map(\.id)))
         case .gpiod:
             guard let makeGPIOSignals else { throw ScenarioError("the gpiod backend is not available in this build") }
-            signals = try makeGPIOSignals(configuration)
+            signals = try makeGPIOSignals(configuration, clockAnchor)
         }
 
         var capture = RecorderConfiguration(pcmName: configuration.audio.capture, layout: try configuration.lineLayout(),
@@ -48,6 +53,7 @@ public struct Appliance {
         capture.packetsPerPage = configuration.packetsPerFlush
         capture.recorderID = configuration.recorderID
         capture.alsaConfigurationFile = options.alsaConfigurationFile
+        capture.clockAnchor = clockAnchor
         if let speed = options.speed {
             capture.realTimeSource = true
             capture.realTimeSpeed = speed

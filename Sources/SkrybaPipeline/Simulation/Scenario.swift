@@ -13,6 +13,8 @@ public struct Scenario: Sendable {
         public var consent: String
         public var optOutKey: Character?
         public var outgoingBeep: Bool
+        /// The tap on this line is disconnected: its channel is digital silence (alarm tests).
+        public var deadChannel = false
 
         public init(id: Int, name: String, record: Set<CallDirection> = [.incoming, .outgoing], consent: String = "continue",
                     optOutKey: Character? = nil, outgoingBeep: Bool = false) {

@@ -55,6 +55,7 @@ public struct ScenarioRenderer {
             let policy = scenario.lines[index]
             var cursor = frames(call.at)
             var offHook: Int?
+            var callerIDEnd = 0
             if call.direction == .incoming {
                 // Polish cadence: 1 s of ringing, 4 s of silence; CLIP in the first silence.
                 for ring in 0..<max(call.rings, 1) {
@@ -67,10 +68,12 @@ public struct ScenarioRenderer {
                             : SignalSynthesis.fskCallerID(SignalSynthesis.callerIDMessage(number: callerID, dateTime: "11220930",
                                                                                           format: call.callerIDFormat), rate: rate)
                         mix(signal, into: index, at: burst + frames(1.5))
+                        callerIDEnd = burst + frames(1.5) + signal.count
                     }
                 }
                 if call.rings > 0 {
-                    offHook = cursor + (call.rings - 1) * frames(5) + frames(1.5)
+                    // Answered half a second after the last ring, and never while caller ID is still being sent.
+                    offHook = max(cursor + (call.rings - 1) * frames(5) + frames(1.5), callerIDEnd + frames(0.2))
                 } else {
                     end = max(end, cursor + frames(10))
                 }
@@ -113,7 +116,7 @@ public struct ScenarioRenderer {
         var generator = SystemRandomNumberGenerator()
         let total = end + frames(scenario.tailSeconds)
         var interleaved = [Int16](repeating: 0, count: total * scenario.lines.count)
-        for line in 0..<scenario.lines.count {
+        for line in 0..<scenario.lines.count where !scenario.lines[line].deadChannel {
             for frame in 0..<total {
                 let sample = frame < audio[line].count ? Int32(audio[line][frame]) : 0
                 interleaved[frame * scenario.lines.count + line] = Int16(clamping: sample + Int32(Int.random(in: -24...24, using: &generator)))

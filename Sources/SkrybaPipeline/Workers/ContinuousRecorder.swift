@@ -26,6 +26,8 @@ public struct RecorderConfiguration: Sendable {
     public var workerThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
     public var recorderID = ProcessInfo.processInfo.hostName
     public var realtimePriority: Int32? = 70
+    /// Published after every read for the GPIO backend (owned by the caller).
+    public var clockAnchor: SampleClockAnchor?
 
     public init(pcmName: String, layout: LineLayout, periodFrames: Int, opus: OpusSettings,
                 frameLimit: UInt64?, pacing: CapturePacing) {
@@ -110,10 +112,12 @@ public final class CaptureSession: @unchecked Sendable {
         let reader = pcm.realtimeReader()
         if configuration.realTimeSource {
             capture.start(rings.makeLoop(source: RealTimePacedSource(reader, rate: layout.rate, speed: configuration.realTimeSpeed),
-                                         frameLimit: configuration.frameLimit, pacing: configuration.pacing),
+                                         frameLimit: configuration.frameLimit, pacing: configuration.pacing,
+                                         clockAnchor: configuration.clockAnchor),
                           realtimePriority: configuration.realtimePriority)
         } else {
-            capture.start(rings.makeLoop(source: reader, frameLimit: configuration.frameLimit, pacing: configuration.pacing),
+            capture.start(rings.makeLoop(source: reader, frameLimit: configuration.frameLimit, pacing: configuration.pacing,
+                                         clockAnchor: configuration.clockAnchor),
                           realtimePriority: configuration.realtimePriority)
         }
         let outcome = capture.join()

@@ -21,6 +21,8 @@ public struct RealTimePacedSource<Base: CaptureSource>: CaptureSource {
 
     public var channels: Int { base.channels }
 
+    public func streamTimestamp(position: UInt64) -> ClockAnchor? { base.streamTimestamp(position: position) }
+
     public mutating func read(into buffer: UnsafeMutablePointer<Int16>, frames: Int) -> CaptureReadResult {
         if delivered == 0 && start.tv_sec == 0 && start.tv_nsec == 0 { clock_gettime(CLOCK_MONOTONIC, &start) }
         // A device hands a period over once its last frame was sampled.

@@ -13,7 +13,10 @@ import SkrybaCore
         let pcm = try PCM(name: "skryba_test_pattern8", stream: .capture,
                           parameters: PCMParameters(rate: 8000, channels: 8, periodFrames: 160))
         let rings = CaptureRings(layout: layout, periodFrames: 160, slotsPerRing: 8)
-        var loop = rings.makeLoop(source: pcm.realtimeReader(), frameLimit: nil, pacing: .device)
+        // With a clock anchor: the stream timestamp is read and published after every period too.
+        let anchor = SampleClockAnchor.allocate()
+        defer { anchor.deallocate() }
+        var loop = rings.makeLoop(source: pcm.realtimeReader(), frameLimit: nil, pacing: .device, clockAnchor: anchor)
         for _ in 0..<4 { _ = loop.step() }  // alsa-lib may set up lazily on the first reads
 
         var allocations = 0
@@ -31,6 +34,7 @@ import SkrybaCore
         #expect(captured == 1500)
         #expect(rings.overflows[7].periods > 0, "the overflow path ran")
         #expect(allocations == 0)
+        #expect(anchor.read()?.frame ?? 0 >= 1504 * 160, "the file PCM reports its position with a timestamp")
     }
 
     @Test func theCounterSeesAnAllocation() {

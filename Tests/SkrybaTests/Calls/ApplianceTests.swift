@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+import SkrybaConfig
+import SkrybaCore
+import SkrybaPipeline
+import SkrybaSeal
+import SkrybaStore
+import SkrybaSystem
+
+/// The appliance end to end: scenarios rendered into real alsa-lib file PCMs and replay files, run
+/// through the real `skrybad --config`, checked in the catalog, the audit log, the sealed files and
+/// the playback stream.
+@Suite struct ApplianceTests {
+    static let identity = AgeIdentity()
+
+    func simulate(_ scenario: Scenario, _ name: String) throws -> Simulator.Result {
+        let directory = try makeTemporaryDirectory(prefix: "skryba-sim-\(name)")
+        return try Simulator.run(scenario, directory: directory, recipients: [Self.identity.recipient], skrybad: Tool.product("skrybad"))
+    }
+
+    func playbackChannel(_ result: Simulator.Result, channel: Int, channels: Int) throws -> [Int16] {
+        let raw = [UInt8](FileManager.default.contents(atPath: result.rendered.playbackFile)!)
+        return stride(from: channel * 2, to: raw.count, by: channels * 2).map { Int16(bitPattern: UInt16(raw[$0]) | UInt16(raw[$0 + 1]) << 8) }
+    }
+
+    @Test func theOfficeIsRecordedWithExactFramesConsentAndCallerIDs() throws {
+        let scenario = Scenario.office
+        let result = try simulate(scenario, "office")
+        let catalog = try Catalog(dataDirectory: result.dataDirectory)
+        let rows = try catalog.recordings()
+        let byLineAndStart = Dictionary(uniqueKeysWithValues: rows.map { ("\($0.line)@\($0.startFrame)", $0) })
+        let announcement = try WAVFile.read(path: result.rendered.announcementFile).samples
+
+        let expectations: [(status: RecordingStatus, consent: Consent, caller: String?, digits: String?, completed: Bool?)] = [
+            (.complete, .given, "221234567", nil, true),        // FSK MDMF caller ID
+            (.complete, .notAsked, nil, "600700800", nil),      // outgoing, dialled digits
+            (.discarded, .hungUp, nil, nil, false),             // hung up during the announcement (DTMF CLIP number not kept)
+            (.discarded, .objected, nil, nil, false),           // pressed 9
+            (.complete, .given, "587654321", nil, true),        // DTMF caller ID
+        ]
+        #expect(rows.count == scenario.calls.count)
+        for (index, call) in scenario.calls.enumerated() {
+            let frames = result.rendered.callFrames[index]
+            let row = try #require(byLineAndStart["\(call.line)@\(frames.offHook!)"], "call \(index + 1) starts at its off-hook frame")
+            let expected = expectations[index]
+            // An objection ends the recording there; the call itself goes on unrecorded until on-hook.
+            let end = expected.consent == .objected ? frames.offHook! + UInt64(call.presses[0].after * 8000) : frames.onHook!
+            #expect(row.endFrame == end, "call \(index + 1) ends at its on-hook (or objection) frame")
+            #expect(row.status == expected.status && row.consent == expected.consent, "call \(index + 1)")
+            #expect(row.callerNumber == expected.caller, "call \(index + 1)")
+            #expect(row.dialedDigits == expected.digits, "call \(index + 1)")
+            #expect(row.announcement?.completed == expected.completed, "call \(index + 1)")
+            if call.direction == .incoming {
+                #expect(row.announcement?.id == "ogolny-2026-11")
+                // The announcement goes into the line's playback channel from the off-hook frame, cut at hang-up or objection.
+                let played = try playbackChannel(result, channel: call.line - 1, channels: scenario.lines.count)
+                let start = Int(frames.offHook!)
+                let heard = min(announcement.count, Int(row.endFrame!) - start)
+                if expected.consent != .objected {
+                    #expect(Array(played[start..<start + heard]) == Array(announcement[0..<heard]), "call \(index + 1)")
+                }
+                #expect(played[start - 200..<start].allSatisfy { $0 == 0 }, "nothing before the off-hook frame")
+            }
+            if row.status == .complete {
+                let sealed = [UInt8](FileManager.default.contents(atPath: "\(result.dataDirectory)/\(row.filePath!)")!)
+                let opened = try SealedRecordingReader.open(sealed, identities: [Self.identity])
+                #expect(opened.problem == nil)
+                let path = "\(result.rendered.directory)/call\(index + 1).opus"
+                try Data(opened.plaintext).write(to: URL(fileURLWithPath: path))
+                #expect(try Tool.opusdec(path).count == Int(frames.onHook! - frames.offHook!), "exactly off-hook to on-hook")
+            } else {
+                #expect(row.filePath == nil)
+            }
+        }
+        // Discarded calls: nothing on flash, exactly one audit entry each, no personal data in it.
+        let files = Directory.files(under: "\(result.dataDirectory)/recordings")
+        #expect(files.count == 3)
+        for row in rows where row.status == .discarded {
+            let entries = try catalog.audit.entries().filter { $0.subject == row.id.description }
+            #expect(entries.map(\.kind) == ["recording-discarded"])
+            #expect(!entries[0].details.contains("587654321") && !entries[0].details.contains("123456789"))
+        }
+        #expect(try catalog.audit.verify().isIntact)
+        #expect(result.report.alarms.isEmpty)
+    }
+
+    @Test func eightLinesWithOverlappingCallsEachGetTheirOwnExactRecording() throws {
+        var scenario = Scenario(announcement: "Rozmowy są nagrywane.", lines: (1...8).map { Scenario.Line(id: $0, name: "Linia \($0)") }, calls: [])
+        for line in 1...8 {
+            let incoming = line % 2 == 1
+            scenario.calls.append(Scenario.Call(line: line, direction: incoming ? .incoming : .outgoing, at: 0.3 * Double(line), rings: 1,
+                                                callerID: incoming ? "60000000\(line)" : nil,
+                                                callerIDFormat: [.fskMDMF, .fskSDMF, .dtmf][line % 3], dial: incoming ? nil : "12\(line)",
+                                                hangUpAfter: 6 + Double(line)))
+        }
+        let result = try simulate(scenario, "eight")
+        let rows = try Catalog(dataDirectory: result.dataDirectory).recordings()
+        #expect(rows.count == 8)
+        for (index, call) in scenario.calls.enumerated() {
+            let frames = result.rendered.callFrames[index]
+            let row = try #require(rows.first { $0.line == call.line })
+            #expect(row.status == .complete)
+            #expect(row.startFrame == frames.offHook && row.endFrame == frames.onHook, "line \(call.line)")
+            #expect(row.callerNumber == call.callerID, "line \(call.line)")
+            #expect(row.dialedDigits == call.dial, "line \(call.line)")
+            let opened = try SealedRecordingReader.open([UInt8](FileManager.default.contents(atPath: "\(result.dataDirectory)/\(row.filePath!)")!),
+                                                        identities: [Self.identity])
+            #expect(opened.problem == nil)
+        }
+    }
+
+    @Test func aBrokenConfigurationIsRefusedWithOneMessagePerProblem() throws {
+        let directory = try makeTemporaryDirectory(prefix: "skryba-badconfig")
+        let config = """
+            data_dir = "\(directory)/data"
+            recipients = []
+            [audio]
+            capture = "skryba_test_speech2"
+            rate = 44100
+            channels = 1
+            [gpio]
+            backend = "replay"
+            [[lines]]
+            id = 1
+            name = "Sekretariat"
+            capture_channel = 0
+            record = ["incoming", "sideways"]
+            consent = "opt-out-key"
+            """
+        try config.write(toFile: "\(directory)/skryba.toml", atomically: true, encoding: .utf8)
+        let result = try Tool.run(Tool.product("skrybad"), ["--config", "\(directory)/skryba.toml"])
+        #expect(result.status == 2, "no recipient: the appliance refuses to record")
+        let problems = result.output.split(separator: "\n").filter { $0.hasPrefix("\(directory)/skryba.toml:") }
+        #expect(problems.count >= 5, "\(result.output)")
+        for fragment in [":2: recipients", ":5: audio.rate", ":13: lines[1].record", "gpio", "opt_out_key"] {
+            #expect(problems.contains { $0.contains(fragment) }, "\(fragment) in \(result.output)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/data"), "nothing was started")
+    }
+
+    @Test func wiringFaultsRaiseAlarms() throws {
+        var scenario = Scenario(announcement: "Rozmowy są nagrywane.", lines: [
+            Scenario.Line(id: 1, name: "Zawieszona"), Scenario.Line(id: 2, name: "Bez podniesienia"), Scenario.Line(id: 3, name: "Martwa"),
+        ], calls: [])
+        scenario.lines[2].deadChannel = true
+        scenario.calls.append(Scenario.Call(line: 1, direction: .outgoing, at: 0.5, hangUpAfter: 120))  // never hangs up within the run
+        for ring in 0..<3 { scenario.calls.append(Scenario.Call(line: 2, direction: .incoming, at: 1 + Double(ring) * 20, rings: 0, hangUpAfter: 0)) }
+        scenario.tailSeconds = 0
+        let directory = try makeTemporaryDirectory(prefix: "skryba-alarms")
+        let rendered = try ScenarioRenderer(scenario: scenario, directory: directory).render()
+        try Simulator.configuration(for: scenario, recipients: [Self.identity.recipient], dataDirectory: "\(directory)/data")
+            .write(toFile: "\(directory)/skryba.toml", atomically: true, encoding: .utf8)
+        var options = Appliance.Options()
+        options.stopAtFrame = 8000 * 70
+        options.simulation = true
+        options.alsaConfigurationFile = rendered.alsaConfiguration
+        options.limits = { rate in
+            LineHealthLimits(stuckOffHookFrames: UInt64(rate) * 60, unansweredRingingEpisodes: 3, noSignalFrames: UInt64(rate) * 30, silenceAmplitude: 2)
+        }
+        let appliance = try Appliance(configuration: try ConfigurationLoader.load(path: "\(directory)/skryba.toml"), options: options)
+        let report = try appliance.recorder.run()
+        #expect(report.alarms.map(\.kind).sorted { $0.rawValue < $1.rawValue } == [.noCaptureSignal, .ringWithoutOffHook, .stuckOffHook])
+        #expect(report.alarms.first { $0.kind == .stuckOffHook }?.line == 1)
+        // Off hook at 0.5 s (frame 4000); the alarm comes at the end of the period in which 60 s have passed.
+        let stuckAt: UInt64 = 4000 + 8000 * 60
+        #expect(report.alarms.first { $0.kind == .stuckOffHook }?.frame == stuckAt + (160 - stuckAt % 160) % 160)
+        #expect(report.alarms.first { $0.kind == .ringWithoutOffHook }?.line == 2)
+        #expect(report.alarms.first { $0.kind == .noCaptureSignal }?.line == 3)
+        #expect(report.alarms.first { $0.kind == .noCaptureSignal }?.frame == 8000 * 30)
+    }
+}
