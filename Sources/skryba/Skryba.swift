@@ -80,11 +80,23 @@ struct EncodeCommand: ParsableCommand {
     }
 }
 
-/// The data directory option every state command takes (until the configuration file names it).
+/// Where the appliance's state is: from the configuration file, or a data directory given directly.
 struct DataDirectoryOption: ParsableArguments {
-    @Option(help: "The appliance's data directory (catalog.sqlite, keys/, recordings/).") var dataDir: String = "/var/lib/skryba"
+    @Option(help: "The configuration file; its data_dir is used.") var config: String = "/etc/skryba/skryba.toml"
+    @Option(name: .customLong("data-dir"), help: "Use this data directory instead of the configuration's data_dir (catalog.sqlite, keys/, recordings/).")
+    var dataDirOverride: String?
+
+    var dataDir: String {
+        get throws {
+            if let dataDirOverride { return dataDirOverride }
+            do { return try ConfigurationLoader.load(path: config).dataDirectory } catch {
+                throw ValidationError("cannot use \(config):\n\(error)\n(or give --data-dir DIR)")
+            }
+        }
+    }
 
     func catalog(actor: String) throws -> Catalog {
+        let dataDir = try dataDir
         guard FileManager.default.fileExists(atPath: "\(dataDir)/\(DataLayout.catalog)") else {
             throw ValidationError("\(dataDir) holds no catalog.sqlite: is --data-dir right?")
         }
@@ -106,7 +118,7 @@ struct FsckCommand: ParsableCommand {
     @Flag(help: "Also re-hash every finished recording against the SHA-256 in the catalog.") var deep = false
 
     func run() throws {
-        let report = try Fsck.run(dataDirectory: data.dataDir, catalog: try data.catalog(actor: "skryba fsck"), deep: deep, at: Date())
+        let report = try Fsck.run(dataDirectory: try data.dataDir, catalog: try data.catalog(actor: "skryba fsck"), deep: deep, at: Date())
         for finding in report.findings { print("\(finding.kind.rawValue): \(finding)") }
         print("checked \(report.recordingsChecked) recording(s) and \(report.filesChecked) file(s): \(report.findings.count) finding(s)")
         if !report.findings.isEmpty { throw ExitCode.failure }
@@ -168,9 +180,8 @@ struct RecordingsListCommand: ParsableCommand {
         let rows = try data.catalog(actor: "skryba recordings").recordings()
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(rows.map(RecordingListing.init)), as: UTF8.self))
             return
         }
         print("id\tline\tdirection\tstart (UTC)\tduration\tstatus\tfile")
@@ -189,7 +200,7 @@ struct DeviceKeyCommand: ParsableCommand {
     @OptionGroup var data: DataDirectoryOption
 
     func run() throws {
-        let key = try DeviceKey.load(path: "\(data.dataDir)/\(DataLayout.deviceKey)")
+        let key = try DeviceKey.load(path: "\(try data.dataDir)/\(DataLayout.deviceKey)")
         print("public key  \(key.publicKeyHex)")
         print("fingerprint \(key.fingerprint)")
     }
@@ -268,5 +279,76 @@ struct SimulateCommand: ParsableCommand {
             try Data(opened.plaintext).write(to: URL(fileURLWithPath: target))
             print("  \(target)  \(opened.problem.map { "\($0)" } ?? "complete and authentic")")
         }
+    }
+}
+
+/// One recording as `skryba recordings list --json` prints it (field names are part of the interface).
+struct RecordingListing: Encodable {
+    struct AnnouncementInfo: Encodable {
+        var id: String
+        var sha256: String
+        var completed: Bool?
+    }
+    var id: String
+    var line: Int
+    var direction: String
+    var start: String
+    var start_frame: UInt64
+    var end_frame: UInt64?
+    var duration_ms: Int64?
+    var status: String
+    var caller_number: String?
+    var dialed_digits: String?
+    var announcement: AnnouncementInfo?
+    var consent: String?
+    var file: String?
+    var file_size: Int64?
+    var file_sha256: String?
+    var hold_refs: [String]
+
+    init(_ row: RecordingRow) {
+        id = row.id.description
+        line = row.line
+        direction = row.direction.rawValue
+        start = row.startUTC.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true)
+            .timeSeparator(.colon).timeZone(separator: .omitted))
+        start_frame = row.startFrame
+        end_frame = row.endFrame
+        duration_ms = row.durationMs
+        status = row.status.rawValue
+        caller_number = row.callerNumber
+        dialed_digits = row.dialedDigits
+        announcement = row.announcement.map { AnnouncementInfo(id: $0.id, sha256: $0.sha256, completed: $0.completed) }
+        consent = row.consent?.rawValue
+        file = row.filePath
+        file_size = row.fileSize
+        file_sha256 = row.fileSHA256
+        hold_refs = row.holdRefs
+    }
+
+    // Explicit nulls: every key is present in every object.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(line, forKey: .line)
+        try container.encode(direction, forKey: .direction)
+        try container.encode(start, forKey: .start)
+        try container.encode(start_frame, forKey: .start_frame)
+        try container.encode(end_frame, forKey: .end_frame)
+        try container.encode(duration_ms, forKey: .duration_ms)
+        try container.encode(status, forKey: .status)
+        try container.encode(caller_number, forKey: .caller_number)
+        try container.encode(dialed_digits, forKey: .dialed_digits)
+        try container.encode(announcement, forKey: .announcement)
+        try container.encode(consent, forKey: .consent)
+        try container.encode(file, forKey: .file)
+        try container.encode(file_size, forKey: .file_size)
+        try container.encode(file_sha256, forKey: .file_sha256)
+        try container.encode(hold_refs, forKey: .hold_refs)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, line, direction, start, start_frame, end_frame, duration_ms, status, caller_number, dialed_digits, announcement,
+             consent, file, file_size, file_sha256, hold_refs
     }
 }

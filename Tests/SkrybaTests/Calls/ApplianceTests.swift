@@ -82,6 +82,22 @@ import SkrybaSystem
         }
         #expect(try catalog.audit.verify().isIntact)
         #expect(result.report.alarms.isEmpty)
+
+        // `skryba recordings list --json` with the appliance's configuration file.
+        let listed = try Tool.run(Tool.product("skryba"), ["recordings", "list", "--config", result.configurationFile, "--json"])
+        #expect(listed.status == 0, "\(listed.output)")
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]])
+        #expect(objects.count == rows.count)
+        let keys: Set<String> = ["id", "line", "direction", "start", "start_frame", "end_frame", "duration_ms", "status", "caller_number",
+                                 "dialed_digits", "announcement", "consent", "file", "file_size", "file_sha256", "hold_refs"]
+        #expect(objects.allSatisfy { Set($0.keys) == keys })
+        let first = try #require(objects.first { $0["caller_number"] as? String == "221234567" })
+        #expect(first["start_frame"] as? Int == Int(result.rendered.callFrames[0].offHook!))
+        #expect(first["consent"] as? String == "given" && first["direction"] as? String == "incoming")
+        let announced = try #require(first["announcement"] as? [String: Any])
+        #expect(announced["id"] as? String == "ogolny-2026-11" && announced["completed"] as? Bool == true)
+        #expect((announced["sha256"] as? String)?.count == 64)
+        #expect((first["start"] as? String)?.hasSuffix("Z") == true)
     }
 
     @Test func eightLinesWithOverlappingCallsEachGetTheirOwnExactRecording() throws {
