@@ -1,0 +1,198 @@
+import SkrybaCore
+import SkrybaOpus
+import SkrybaSeal
+
+/// The appliance's configuration, validated: every value here is usable as it stands.
+/// Read it with `ConfigurationLoader`; every key is described in docs/configuration.md.
+public struct SkrybaConfiguration: Equatable, Sendable {
+    /// The file it was read from, as given to the loader.
+    public var path: String
+    /// `data_dir`: catalog, keys and recordings (absolute).
+    public var dataDirectory: String
+    /// `recipients`: the organisation's age X25519 recipients; never empty (fail closed).
+    public var recipients: [AgeRecipient]
+    /// `recorder_id`: names this appliance in recordings and exports (default: the host name).
+    public var recorderID: String
+    public var audio: AudioConfiguration
+    /// `[opus]`: bitrate and complexity.
+    public var opus: OpusSettings
+    /// `flush_interval_ms`: a sealed record is written and fsync'ed at least this often (audio time).
+    public var flushIntervalMs: Int
+    public var gpio: GPIOConfiguration
+    /// `[[lines]]`, in file order.
+    public var lines: [LineConfiguration]
+
+    public init(path: String, dataDirectory: String, recipients: [AgeRecipient], recorderID: String, audio: AudioConfiguration,
+                opus: OpusSettings = OpusSettings(), flushIntervalMs: Int = SkrybaConfiguration.defaultFlushIntervalMs,
+                gpio: GPIOConfiguration = GPIOConfiguration(), lines: [LineConfiguration]) {
+        self.path = path
+        self.dataDirectory = dataDirectory
+        self.recipients = recipients
+        self.recorderID = recorderID
+        self.audio = audio
+        self.opus = opus
+        self.flushIntervalMs = flushIntervalMs
+        self.gpio = gpio
+        self.lines = lines
+    }
+
+    public static let defaultDataDirectory = "/var/lib/skryba"
+    public static let defaultFlushIntervalMs = 1000
+
+    /// 20 ms Opus packets per flush interval (`RecorderConfiguration.packetsPerPage`).
+    public var packetsPerFlush: Int { flushIntervalMs / 20 }
+
+    /// The capture layout: line `i` (file order) on `lines[i].captureChannel`.
+    public func lineLayout() throws(LineLayoutError) -> LineLayout {
+        try LineLayout(rate: audio.rate, channels: audio.channels, captureChannels: lines.map(\.captureChannel))
+    }
+
+    /// The line with this `id`.
+    public func line(id: Int) -> LineConfiguration? { lines.first { $0.id == id } }
+}
+
+/// `[audio]`: the USB audio interface, by ALSA PCM name.
+public struct AudioConfiguration: Equatable, Sendable {
+    /// `capture`: ALSA PCM name of the tap's capture side (`hw:CARD=Tap`, a name from asound.conf).
+    public var capture: String
+    /// `playback`: ALSA PCM name announcements are played into (default: `capture`).
+    public var playback: String
+    /// `rate`: 8000 or 16000 Hz, for capture, playback and every WAV file.
+    public var rate: Int
+    /// `channels`: interleaved capture channels the device delivers.
+    public var channels: Int
+    /// `playback_channels`: interleaved playback channels (default: `channels`).
+    public var playbackChannels: Int
+    /// `period_ms`: capture period (default 20).
+    public var periodMs: Int
+
+    public static let defaultRate = 8000
+    public static let defaultPeriodMs = 20
+
+    public init(capture: String, playback: String? = nil, rate: Int = AudioConfiguration.defaultRate, channels: Int,
+                playbackChannels: Int? = nil, periodMs: Int = AudioConfiguration.defaultPeriodMs) {
+        self.capture = capture
+        self.playback = playback ?? capture
+        self.rate = rate
+        self.channels = channels
+        self.playbackChannels = playbackChannels ?? channels
+        self.periodMs = periodMs
+    }
+
+    /// Frames in one capture period.
+    public var periodFrames: Int { rate * periodMs / 1000 }
+}
+
+/// `[gpio]`: where ring and hook come from.
+public struct GPIOConfiguration: Equatable, Sendable {
+    public enum Backend: Equatable, Sendable {
+        /// libgpiod on the board; every line needs `ring` and `hook`.
+        case gpiod
+        /// Edges read from a file (`FRAME\tLINE\tSIGNAL\tLEVEL`), for simulation and tests; absolute path.
+        case replay(path: String)
+    }
+
+    public var backend: Backend
+    /// `debounce_ms`: an input must hold a new level this long before it counts (default 10).
+    public var debounceMs: Int
+
+    public static let defaultDebounceMs = 10
+
+    public init(backend: Backend = .gpiod, debounceMs: Int = GPIOConfiguration.defaultDebounceMs) {
+        self.backend = backend
+        self.debounceMs = debounceMs
+    }
+}
+
+/// One GPIO input (`ring = { chip = "gpiochip0", line = 17 }`).
+public struct GPIOPin: Equatable, Hashable, Sendable, CustomStringConvertible {
+    /// Electrical bias, as libgpiod 1.6 requests it.
+    public enum Bias: String, Equatable, Hashable, Sendable, CaseIterable {
+        case asIs = "as-is", disabled, pullUp = "pull-up", pullDown = "pull-down"
+    }
+
+    /// `chip`: `gpiochip0`, `/dev/gpiochip0`, the chip's label or number.
+    public var chip: String
+    /// `line`: the line offset on the chip.
+    public var line: Int
+    /// `active_low`: asserted at low voltage (default false).
+    public var activeLow: Bool
+    /// `bias` (default as-is).
+    public var bias: Bias
+
+    public init(chip: String, line: Int, activeLow: Bool = false, bias: Bias = .asIs) {
+        self.chip = chip
+        self.line = line
+        self.activeLow = activeLow
+        self.bias = bias
+    }
+
+    public var description: String { "\(chip) line \(line)" }
+}
+
+/// One `[[lines]]` table: a tapped trunk line.
+public struct LineConfiguration: Equatable, Sendable {
+    /// `consent`: how a caller consents (R4).
+    public enum Consent: Equatable, Hashable, Sendable {
+        /// `consent = "continue"`: continuing after the announcement is consent.
+        case continueMeansConsent
+        /// `consent = "opt-out-key"`: pressing this key (0-9 * # A-D) objects; the call goes on unrecorded.
+        case optOutKey(Character)
+    }
+
+    /// `id`: the line's number (1, 2, …), used in the catalog, the replay file and on the console.
+    public var id: Int
+    /// `name`: what the office calls the line ("Sekretariat").
+    public var name: String
+    /// `capture_channel`: zero-based capture channel.
+    public var captureChannel: Int
+    /// `playback_channel`: zero-based playback channel (default: `captureChannel`).
+    public var playbackChannel: Int
+    /// `ring`, `hook`: GPIO inputs (required with the gpiod backend).
+    public var ring: GPIOPin?
+    public var hook: GPIOPin?
+    /// `record`: which calls are recorded (R2).
+    public var record: Set<CallDirection>
+    /// `announcement`: absolute path of the WAV played before incoming calls (16-bit mono at the audio rate).
+    public var announcement: String?
+    /// `announcement_id`: the label kept with each recording (default: the announcement's file name).
+    public var announcementID: String?
+    public var consent: Consent
+    /// `opt_out_window_ms`: with `opt-out-key`, how long after the announcement ends the key still counts.
+    public var optOutWindowMs: Int
+    /// `outgoing_notice`: absolute path of a short WAV played into outgoing calls (R5), if any.
+    public var outgoingNotice: String?
+    /// `purpose`, `legal_basis`: the record of processing for this line (R14).
+    public var purpose: String?
+    public var legalBasis: String?
+
+    public static let defaultOptOutWindowMs = 3000
+
+    public init(id: Int, name: String, captureChannel: Int, playbackChannel: Int? = nil, ring: GPIOPin? = nil, hook: GPIOPin? = nil,
+                record: Set<CallDirection>, announcement: String? = nil, announcementID: String? = nil,
+                consent: Consent = .continueMeansConsent, optOutWindowMs: Int = LineConfiguration.defaultOptOutWindowMs,
+                outgoingNotice: String? = nil, purpose: String? = nil, legalBasis: String? = nil) {
+        self.id = id
+        self.name = name
+        self.captureChannel = captureChannel
+        self.playbackChannel = playbackChannel ?? captureChannel
+        self.ring = ring
+        self.hook = hook
+        self.record = record
+        self.announcement = announcement
+        self.announcementID = announcementID
+        self.consent = consent
+        self.optOutWindowMs = optOutWindowMs
+        self.outgoingNotice = outgoingNotice
+        self.purpose = purpose
+        self.legalBasis = legalBasis
+    }
+
+    /// The call state machine's consent mode at `rate` (the window in frames).
+    public func consentMode(rate: Int) -> ConsentMode {
+        switch consent {
+        case .continueMeansConsent: .continueMeansConsent
+        case .optOutKey(let key): .optOutKey(key, windowFrames: UInt64(optOutWindowMs) * UInt64(rate) / 1000)
+        }
+    }
+}
