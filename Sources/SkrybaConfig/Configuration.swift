@@ -1,3 +1,4 @@
+import Foundation
 import SkrybaCore
 import SkrybaOpus
 import SkrybaSeal
@@ -19,6 +20,8 @@ public struct SkrybaConfiguration: Equatable, Sendable {
     /// `flush_interval_ms`: a sealed record is written and fsync'ed at least this often (audio time).
     public var flushIntervalMs: Int
     public var gpio: GPIOConfiguration
+    /// `[retention]` and the lines' `retention*` keys.
+    public var retention: RetentionConfiguration = RetentionConfiguration()
     /// `[[lines]]`, in file order.
     public var lines: [LineConfiguration]
 
@@ -194,5 +197,73 @@ public struct LineConfiguration: Equatable, Sendable {
         case .continueMeansConsent: .continueMeansConsent
         case .optOutKey(let key): .optOutKey(key, windowFrames: UInt64(optOutWindowMs) * UInt64(rate) / 1000)
         }
+    }
+}
+
+/// `[retention]`: how long recordings are kept (R6) and how much space is kept free.
+public struct RetentionConfiguration: Equatable, Sendable {
+    /// A retention period as the seeds state them.
+    public enum Period: Equatable, Hashable, Sendable, CustomStringConvertible {
+        /// `"30d"`
+        case days(Int)
+        /// `"6m"`: calendar months (Europe/Warsaw)
+        case months(Int)
+        /// `"capacity"`: kept as long as the storage allows, the oldest deleted first (Halinów).
+        case untilCapacity
+
+        public var description: String {
+            switch self {
+            case .days(let days): "\(days)d"
+            case .months(let months): "\(months)m"
+            case .untilCapacity: "capacity"
+            }
+        }
+
+        /// Parses `30d`, `1m`, `12m`, `capacity`.
+        public static func parse(_ text: String) -> Period? {
+            let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+            if trimmed == "capacity" { return .untilCapacity }
+            guard let unit = trimmed.last, let count = Int(trimmed.dropLast()), (1...3650).contains(count) else { return nil }
+            switch unit {
+            case "d": return .days(count)
+            case "m" where count <= 120: return .months(count)
+            default: return nil
+            }
+        }
+    }
+
+    public static let defaultPeriod = Period.days(30)
+    public static let defaultKeepFreePercent = 10.0
+    public static let defaultCheckEveryMinutes = 60
+
+    /// `period`: for every recording not covered by a more specific key (default 30d, the shortest of the seeds).
+    public var period: Period = RetentionConfiguration.defaultPeriod
+    /// `incoming`, `outgoing`: per direction.
+    public var perDirection: [CallDirection: Period] = [:]
+    /// A line's `retention`, `retention_incoming`, `retention_outgoing` (direction nil = both).
+    public var perLine: [LineRetentionKey: Period] = [:]
+    /// `keep_free`: `"10%"` or `"2GiB"`: delete the oldest unheld recordings to keep this much free.
+    public var keepFreePercent: Double? = RetentionConfiguration.defaultKeepFreePercent
+    public var keepFreeBytes: Int64?
+    /// `check_every_minutes`: how often the retention engine runs (it also runs at start-up).
+    public var checkEveryMinutes = RetentionConfiguration.defaultCheckEveryMinutes
+
+    public init() {}
+
+    /// The most specific period for a recording: line+direction, line, direction, default.
+    public func period(line: Int, direction: CallDirection?) -> Period {
+        if let direction, let period = perLine[LineRetentionKey(line: line, direction: direction)] { return period }
+        if let period = perLine[LineRetentionKey(line: line, direction: nil)] { return period }
+        if let direction, let period = perDirection[direction] { return period }
+        return period
+    }
+}
+
+public struct LineRetentionKey: Hashable, Sendable {
+    public var line: Int
+    public var direction: CallDirection?
+    public init(line: Int, direction: CallDirection?) {
+        self.line = line
+        self.direction = direction
     }
 }

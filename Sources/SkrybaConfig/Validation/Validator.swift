@@ -66,10 +66,64 @@ struct Validator {
         let opus = opus(top)
         let (gpio, backend) = gpio(top)
         let lines = lines(top, audio: facts, backend: backend)
+        let retention = retention(top, lines: lines ?? [])
 
-        guard let recipients, let audio, let opus, let gpio, let lines else { return nil }
-        return SkrybaConfiguration(path: file, dataDirectory: dataDirectory, recipients: recipients, recorderID: recorderID, audio: audio,
-                                   opus: opus, flushIntervalMs: flushIntervalMs, gpio: gpio, lines: lines)
+        guard let recipients, let audio, let opus, let gpio, let lines, let retention else { return nil }
+        var configuration = SkrybaConfiguration(path: file, dataDirectory: dataDirectory, recipients: recipients, recorderID: recorderID,
+                                                audio: audio, opus: opus, flushIntervalMs: flushIntervalMs, gpio: gpio, lines: lines)
+        configuration.retention = retention
+        return configuration
+    }
+
+    // MARK: - [retention]
+
+    private mutating func retentionPeriod(_ s: Section, _ key: String) -> RetentionConfiguration.Period? {
+        guard let (text, value) = string(s, key) else { return nil }
+        guard let period = RetentionConfiguration.Period.parse(text) else {
+            report(value.line, s.keyPath(key), "\(value.literal) is not a retention period (\"30d\" days, \"6m\" calendar months, or \"capacity\")")
+            return nil
+        }
+        return period
+    }
+
+    private mutating func retention(_ top: Section, lines: [LineConfiguration]) -> RetentionConfiguration? {
+        var retention = RetentionConfiguration()
+        let before = problems.count
+        if top.table["retention"] != nil, let s = table(top, "retention", title: "[retention]", known: Schema.retention) {
+            if let period = retentionPeriod(s, "period") { retention.period = period }
+            for direction in CallDirection.allCases {
+                if let period = retentionPeriod(s, direction.rawValue) { retention.perDirection[direction] = period }
+            }
+            if let (text, value) = string(s, "keep_free") {
+                let trimmed = text.trimmingCharacters(in: .whitespaces)
+                let units: [(String, Int64)] = [("GiB", 1 << 30), ("MiB", 1 << 20)]
+                if trimmed.hasSuffix("%"), let percent = Double(trimmed.dropLast()), (0...90).contains(percent) {
+                    retention.keepFreePercent = percent
+                } else if let (unit, scale) = units.first(where: { trimmed.hasSuffix($0.0) }), let amount = Double(trimmed.dropLast(unit.count)), amount >= 0 {
+                    retention.keepFreePercent = nil
+                    retention.keepFreeBytes = Int64(amount * Double(scale))
+                } else {
+                    report(value.line, s.keyPath("keep_free"), "\(value.literal) is not a free-space rule (\"10%\" up to 90%, or an amount like \"2GiB\" or \"500MiB\")")
+                }
+            }
+            if let (minutes, value) = integer(s, "check_every_minutes") {
+                if (1...1440).contains(minutes) { retention.checkEveryMinutes = minutes } else {
+                    report(value.line, s.keyPath("check_every_minutes"), "\(minutes) must be between 1 and 1440")
+                }
+            }
+        }
+        for (index, value) in (top.table["lines"]?.array ?? []).enumerated() {
+            guard let table = value.table, index < lines.count else { continue }
+            let s = Section(table: table, path: "lines[\(index + 1)]", title: "[[lines]]", known: Schema.line)
+            let id = lines[index].id
+            if let period = retentionPeriod(s, "retention") { retention.perLine[LineRetentionKey(line: id, direction: nil)] = period }
+            for direction in CallDirection.allCases {
+                if let period = retentionPeriod(s, "retention_\(direction.rawValue)") {
+                    retention.perLine[LineRetentionKey(line: id, direction: direction)] = period
+                }
+            }
+        }
+        return problems.count == before ? retention : nil
     }
 
     private mutating func recipients(_ top: Section) -> [AgeRecipient]? {

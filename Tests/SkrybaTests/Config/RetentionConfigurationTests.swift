@@ -1,0 +1,71 @@
+import Testing
+import SkrybaConfig
+import SkrybaCore
+
+@Suite struct RetentionConfigurationTests {
+    static let base = """
+        recipients = ["\(ConfigKeys.specRecipient)"]
+        [audio]
+        capture = "tap"
+        channels = 2
+        [gpio]
+        backend = "replay"
+        replay = "events.tsv"
+
+        """
+
+    func line(_ id: Int, _ extra: String = "") -> String {
+        """
+
+        [[lines]]
+        id = \(id)
+        name = "Linia \(id)"
+        capture_channel = \(id - 1)
+        record = ["outgoing"]
+        \(extra)
+        """
+    }
+
+    @Test func periodsResolveFromTheMostSpecificKey() throws {
+        let fixture = try ConfigFixture("retention")
+        try fixture.write("", to: "events.tsv")
+        let configuration = try fixture.load(Self.base + """
+            [retention]
+            period = "6m"
+            incoming = "12m"
+            keep_free = "2GiB"
+            check_every_minutes = 15
+            """ + line(1, "retention = \"30d\"") + line(2, "retention_outgoing = \"capacity\""))
+        let retention = configuration.retention
+        #expect(retention.period(line: 1, direction: .incoming) == .days(30))
+        #expect(retention.period(line: 2, direction: .outgoing) == .untilCapacity)
+        #expect(retention.period(line: 2, direction: .incoming) == .months(12))
+        #expect(retention.period(line: 3, direction: .outgoing) == .months(6))
+        #expect(retention.keepFreeBytes == 2 << 30 && retention.keepFreePercent == nil)
+        #expect(retention.checkEveryMinutes == 15)
+    }
+
+    @Test func defaultsAreThirtyDaysAndTenPercentFree() throws {
+        let fixture = try ConfigFixture("retention-defaults")
+        try fixture.write("", to: "events.tsv")
+        let retention = try fixture.load(Self.base + line(1)).retention
+        #expect(retention.period(line: 1, direction: .incoming) == .days(30))
+        #expect(retention.keepFreePercent == 10 && retention.keepFreeBytes == nil && retention.checkEveryMinutes == 60)
+    }
+
+    @Test func badRetentionValuesAreNamedWithTheirLines() throws {
+        let fixture = try ConfigFixture("retention-bad")
+        try fixture.write("", to: "events.tsv")
+        #expect(fixture.problems(Self.base + """
+            [retention]
+            period = "30 days"
+            keep_free = "lots"
+            check_every_minutes = 0
+            """ + line(1, "retention_incoming = \"13w\"")) == [
+            "DIR/skryba.toml:9: retention.period: \"30 days\" is not a retention period (\"30d\" days, \"6m\" calendar months, or \"capacity\")",
+            "DIR/skryba.toml:10: retention.keep_free: \"lots\" is not a free-space rule (\"10%\" up to 90%, or an amount like \"2GiB\" or \"500MiB\")",
+            "DIR/skryba.toml:11: retention.check_every_minutes: 0 must be between 1 and 1440",
+            "DIR/skryba.toml:17: lines[1].retention_incoming: \"13w\" is not a retention period (\"30d\" days, \"6m\" calendar months, or \"capacity\")",
+        ])
+    }
+}
