@@ -1,1 +1,0 @@
-// DTMF and caller-ID detection; see docs/signals.md.
