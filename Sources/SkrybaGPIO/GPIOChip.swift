@@ -48,6 +48,11 @@ public struct GPIOEdge: Equatable, Sendable {
     public var timestampNanoseconds: UInt64
     /// The logical level after the edge (active-low already applied).
     public var level: Bool
+
+    public init(timestampNanoseconds: UInt64, level: Bool) {
+        self.timestampNanoseconds = timestampNanoseconds
+        self.level = level
+    }
 }
 
 /// An open GPIO character device (`/dev/gpiochipN`), libgpiod 1.6. Owns the `gpiod_chip`.

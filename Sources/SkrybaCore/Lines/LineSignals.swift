@@ -31,4 +31,11 @@ public protocol LineSignalSource: AnyObject, Sendable {
     func takeEdges(before frame: UInt64) -> [SignalEdge]
     /// Stops any background reading; no edges arrive afterwards.
     func close()
+    /// How long after an edge happens it is known (debounce plus margin), in frames at `rate`:
+    /// the call logic processes audio this much behind the capture so every edge is on time.
+    func decisionDelayFrames(rate: Int) -> UInt64
+}
+
+extension LineSignalSource {
+    public func decisionDelayFrames(rate: Int) -> UInt64 { 0 }
 }

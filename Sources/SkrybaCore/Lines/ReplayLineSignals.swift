@@ -7,7 +7,12 @@ public final class ReplayLineSignals: LineSignalSource, @unchecked Sendable {
     private var next = 0
     private let lock = ControlLock()
 
+    /// Frames the replay pretends edges take to become known, as the board's debounce does (tests of the lag path).
+    public var decisionDelay: UInt64 = 0
+
     public init(edges: [SignalEdge]) { self.edges = edges }
+
+    public func decisionDelayFrames(rate: Int) -> UInt64 { decisionDelay }
 
     /// Parses replay text; every problem is reported, each with `name:line`.
     /// - Parameter lines: the configured line ids; an edge for any other line is a problem.

@@ -19,6 +19,8 @@ public struct Appliance {
         public var speed: Double?
         public var simulation = false
         public var limits: (@Sendable (Int) -> LineHealthLimits)?
+        /// Replay backend only: pretend edges become known this many frames late, like debounced GPIO.
+        public var replayDecisionDelayFrames: UInt64 = 0
         /// Look PCM names up in this asound.conf only (tests); nil = alsa-lib's global configuration.
         public var alsaConfigurationFile: String?
         public init() {}
@@ -41,7 +43,9 @@ public struct Appliance {
         switch configuration.gpio.backend {
         case .replay(let path):
             guard let data = FileManager.default.contents(atPath: path) else { throw ScenarioError("\(path): cannot read the replay file ([gpio] replay)") }
-            signals = try ReplayLineSignals.parse(String(decoding: data, as: UTF8.self), name: path, lines: Set(configuration.lines.map(\.id)))
+            let replay = try ReplayLineSignals.parse(String(decoding: data, as: UTF8.self), name: path, lines: Set(configuration.lines.map(\.id)))
+            replay.decisionDelay = options.replayDecisionDelayFrames
+            signals = replay
         case .gpiod:
             guard let makeGPIOSignals else { throw ScenarioError("the gpiod backend is not available in this build") }
             signals = try makeGPIOSignals(configuration, clockAnchor)

@@ -73,6 +73,9 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     private var lastSignalFrame: UInt64 = 0
     private var raised = Set<Alarm.Kind>()
     public private(set) var calls: [CallSummary] = []
+    /// Audio held back until the signal source can no longer produce an edge inside it.
+    private let lagFrames: UInt64
+    private var pending: [(startFrame: UInt64, samples: [Int16])] = []
 
     public init(setup: CallLineSetup, store: CallStore, dispatcher: SignalDispatcher, player: AnnouncementPlayer?, alarms: AlarmBoard,
                 sessionStart: Date) {
@@ -86,9 +89,21 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         cadence = RingCadence(rate: setup.rate)
         dtmf = DTMFDetector(sampleRate: setup.rate)
         fsk = FSKCallerIDDecoder(sampleRate: setup.rate)
+        lagFrames = dispatcher.decisionDelayFrames(rate: setup.rate)
     }
 
     public func consume(_ period: CapturedPeriod) {
+        guard lagFrames > 0 else { return process(period) }
+        // GPIO edges are known a little after they happen: work that far behind the capture.
+        pending.append((period.startFrame, Array(period.samples)))
+        let reached = period.startFrame + UInt64(period.samples.count)
+        while let first = pending.first, first.startFrame + UInt64(first.samples.count) + lagFrames <= reached {
+            pending.removeFirst()
+            first.samples.withUnsafeBufferPointer { process(CapturedPeriod(startFrame: first.startFrame, samples: $0)) }
+        }
+    }
+
+    private func process(_ period: CapturedPeriod) {
         let start = period.startFrame
         let end = start + UInt64(period.samples.count)
         var events: [CallEvent] = []
@@ -128,6 +143,8 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     }
 
     public func finish(endFrame: UInt64) {
+        for held in pending { held.samples.withUnsafeBufferPointer { process(CapturedPeriod(startFrame: held.startFrame, samples: $0)) } }
+        pending = []
         // The run ends (stop frame or signal): calls in progress end here, as if hung up.
         if hookLevel { handle(.onHook(frame: endFrame)) }
         player?.advance(line: setup.line, to: endFrame)

@@ -10,6 +10,8 @@ public final class SignalDispatcher: @unchecked Sendable {
 
     public init(source: any LineSignalSource) { self.source = source }
 
+    public func decisionDelayFrames(rate: Int) -> UInt64 { source.decisionDelayFrames(rate: rate) }
+
     public func edges(line: Int, before frame: UInt64) -> [SignalEdge] {
         lock.withLock {
             for edge in source.takeEdges(before: frame) { queues[edge.line, default: []].append(edge) }

@@ -184,4 +184,31 @@ import SkrybaSystem
         #expect(report.alarms.first { $0.kind == .noCaptureSignal }?.line == 3)
         #expect(report.alarms.first { $0.kind == .noCaptureSignal }?.frame == 8000 * 30)
     }
+
+    /// On the board an edge is known only after its debounce: the line workers then run that far
+    /// behind the capture. The recordings must still start and end at the exact edge frames.
+    @Test func workingBehindTheCaptureKeepsEveryFrameExact() throws {
+        var scenario = Scenario(announcement: "Rozmowy są nagrywane.", lines: [Scenario.Line(id: 1, name: "A"), Scenario.Line(id: 2, name: "B")], calls: [])
+        scenario.calls = [Scenario.Call(line: 1, direction: .incoming, at: 0.3, rings: 1, callerID: "221000111", hangUpAfter: 7.013),
+                          Scenario.Call(line: 2, direction: .outgoing, at: 0.777, dial: "42", hangUpAfter: 5.5)]
+        let directory = try makeTemporaryDirectory(prefix: "skryba-lag")
+        let rendered = try ScenarioRenderer(scenario: scenario, directory: directory).render()
+        try Simulator.configuration(for: scenario, recipients: [Self.identity.recipient], dataDirectory: "\(directory)/data")
+            .write(toFile: "\(directory)/skryba.toml", atomically: true, encoding: .utf8)
+        var options = Appliance.Options()
+        options.stopAtFrame = rendered.frames
+        options.simulation = true
+        options.alsaConfigurationFile = rendered.alsaConfiguration
+        options.replayDecisionDelayFrames = 8 * 12  // 12 ms: the 10 ms debounce plus margin
+        let appliance = try Appliance(configuration: try ConfigurationLoader.load(path: "\(directory)/skryba.toml"), options: options)
+        let report = try appliance.recorder.run()
+        #expect(report.calls.count == 2)
+        for (index, call) in report.calls.sorted(by: { $0.line < $1.line }).enumerated() {
+            #expect(call.startFrame == rendered.callFrames[index].offHook && call.endFrame == rendered.callFrames[index].onHook)
+            #expect(call.outcome == "complete")
+        }
+        #expect(report.calls.first { $0.line == 1 }?.callerNumber == "221000111")
+        #expect(report.calls.first { $0.line == 2 }?.dialedDigits == "42")
+        #expect(report.playbackFramesWritten == rendered.frames)
+    }
 }
