@@ -33,9 +33,12 @@ public final class CallStore: @unchecked Sendable {
     }
 
     /// The row (status `recording`, audited), then the sealed file, created and fsync'ed.
-    public func commit(_ call: CallRecord) throws -> Started {
-        let id = try catalog.insert(newRecording(call), at: Date())
-        let relative = DataLayout.recordingPath(id, startUTC: call.startUTC)
+    public func commit(_ call: CallRecord) throws -> Started { try open(newRecording(call)) }
+
+    /// Any new recording: its row first, then its sealed file at `recordings/YYYY/MM/DD/<id>.skryba`.
+    public func open(_ recording: NewRecording) throws -> Started {
+        let id = try catalog.insert(recording, at: Date())
+        let relative = DataLayout.recordingPath(id, startUTC: recording.startUTC)
         let path = "\(dataDirectory)/\(relative)"
         try Directory.create((path as NSString).deletingLastPathComponent)
         let writer = try SealedRecordingWriter(path: path, recipients: recipients)

@@ -8,32 +8,24 @@ import SkrybaSystem
 /// `complete` (with size and SHA-256 of the sealed file) or `interrupted` (with what is durable).
 /// A crash in between is settled by `Fsck` at the next start.
 public final class CatalogStore: RecordingStore, @unchecked Sendable {
-    public let dataDirectory: String
-    public let catalog: Catalog
-    public let recipients: [AgeRecipient]
+    public let calls: CallStore
     /// Told after every durable record: (recording id, records, stream position).
-    public var onDurable: ((RecordingID, UInt64, UInt64) -> Void)?
+    public var onDurable: ((RecordingID, UInt64, UInt64) -> Void)? {
+        get { calls.onDurable }
+        set { calls.onDurable = newValue }
+    }
     private var identifiers: [Int: RecordingID] = [:]
     private let lock = NSLock()
 
     public init(dataDirectory: String, catalog: Catalog, recipients: [AgeRecipient]) throws {
-        guard !recipients.isEmpty else { throw SealedWriterError.noRecipients }
-        self.dataDirectory = dataDirectory
-        self.catalog = catalog
-        self.recipients = recipients
+        calls = try CallStore(dataDirectory: dataDirectory, catalog: catalog, recipients: recipients)
     }
 
     public func open(line: Int, startUTC: Date, startFrame: UInt64) throws -> (sink: SealedSink, path: String) {
-        let id = try catalog.insert(NewRecording(line: line, direction: .line, startUTC: startUTC, startFrame: startFrame,
-                                                 recipients: recipients.map(\.description)), at: Date())
-        let relative = DataLayout.recordingPath(id, startUTC: startUTC)
-        let path = "\(dataDirectory)/\(relative)"
-        try Directory.create((path as NSString).deletingLastPathComponent)
-        let writer = try SealedRecordingWriter(path: path, recipients: recipients)
-        try catalog.setFile(id, relativePath: relative, at: Date())
-        if let onDurable { writer.onDurable = { records, position in onDurable(id, records, position) } }
-        lock.withLock { identifiers[line] = id }
-        return (SealedSink(writer: writer), path)
+        let started = try calls.open(NewRecording(line: line, direction: .line, startUTC: startUTC, startFrame: startFrame,
+                                                  recipients: calls.recipients.map(\.description)))
+        lock.withLock { identifiers[line] = started.id }
+        return (SealedSink(writer: started.writer), started.writer.path)
     }
 
     public func finish(_ completion: LineCompletion<SealedSink>, sampleRate: Int) {
@@ -42,10 +34,9 @@ public final class CatalogStore: RecordingStore, @unchecked Sendable {
         let clean = completion.failure == nil && writer.isFinished
         writer.abandon()
         do {
-            try catalog.finish(id, status: clean ? .complete : .interrupted, endFrame: completion.endFrame,
-                               durationMs: completion.capturedSamples * 1000 / Int64(sampleRate),
-                               fileSize: writer.bytesWritten, fileSHA256: writer.sha256,
-                               reason: completion.failure, at: Date())
+            try calls.catalog.finish(id, status: clean ? .complete : .interrupted, endFrame: completion.endFrame,
+                                     durationMs: completion.capturedSamples * 1000 / Int64(sampleRate),
+                                     fileSize: writer.bytesWritten, fileSHA256: writer.sha256, reason: completion.failure, at: Date())
         } catch {
             // The row stays `recording`; recovery settles it from the file at the next start.
             FileHandle.standardError.write(Data("skrybad: cannot finish \(id) in the catalog: \(error)\n".utf8))
