@@ -78,7 +78,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "skryba-tools",
-            dependencies: ["SkrybaPipeline", "SkrybaSeal", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Test support: counts malloc family calls per thread (interposes malloc in the test binary).

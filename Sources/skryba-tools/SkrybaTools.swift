@@ -3,6 +3,7 @@ import Foundation
 import SkrybaOgg
 import SkrybaPipeline
 import SkrybaSeal
+import SkrybaStore
 
 @main
 struct SkrybaTools: ParsableCommand {
@@ -16,7 +17,7 @@ struct SkrybaTools: ParsableCommand {
             or crash while recording); 1 damaged, altered, or not openable.
             """,
         version: SkrybaVersion.current,
-        subcommands: [DecryptCommand.self, VerifyCommand.self, ToAgeCommand.self, InspectCommand.self])
+        subcommands: [DecryptCommand.self, VerifyCommand.self, ToAgeCommand.self, VerifyReceiptsCommand.self, InspectCommand.self])
 }
 
 enum ToolExit {
@@ -155,5 +156,40 @@ struct InspectCommand: ParsableCommand {
         print("vendor: \(summary.vendor)")
         for comment in summary.comments { print("  \(comment)") }
         print(String(format: "duration %.3f s (final granule %lld)", summary.durationSeconds, summary.finalGranule))
+    }
+}
+
+struct VerifyReceiptsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-receipts",
+        abstract: "For the data-protection officer: check every signed deletion receipt in a copy of the appliance's catalog.",
+        discussion: """
+            Copy catalog.sqlite (and its -wal file) off the appliance, then give the device public key you pinned
+            (`skryba device-key` on the console). Each receipt lists what was deleted, why and when; its Ed25519
+            signature proves the appliance issued it. Also checks the audit chain the receipts sit in.
+            """)
+
+    @Option(help: "A copy of the appliance's catalog.sqlite.") var catalog: String
+    @Option(help: "The device public key (64 hex digits) you pinned.") var publicKey: String
+
+    func run() throws {
+        let bytes = stride(from: 0, to: publicKey.count, by: 2).compactMap { UInt8(publicKey.dropFirst($0).prefix(2), radix: 16) }
+        guard bytes.count == 32, publicKey.count == 64 else { throw ValidationError("--public-key takes 64 hex digits") }
+        let key = Data(bytes)
+        let store = try Catalog(path: catalog, actor: "skryba-tools")
+        let chain = try store.audit.verify(trustedPublicKey: key)
+        print(chain.summary)
+        var bad = 0, good = 0
+        for entry in try store.audit.entries() where entry.kind == AuditKind.deletionReceipt.rawValue {
+            if DeletionReceipt.verify(entry: entry, publicKey: key) {
+                good += 1
+                print("receipt at entry \(entry.seq) (\(entry.timeUTC)): signature valid")
+            } else {
+                bad += 1
+                print("receipt at entry \(entry.seq) (\(entry.timeUTC)): SIGNATURE INVALID")
+            }
+        }
+        print("\(good) valid receipt(s), \(bad) invalid")
+        if bad > 0 || !chain.isIntact { throw ExitCode.failure }
     }
 }

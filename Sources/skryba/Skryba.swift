@@ -13,7 +13,7 @@ struct Skryba: ParsableCommand {
         abstract: "Skryba call recorder: administration on the appliance.",
         discussion: "Every subcommand that touches the appliance's state takes --config FILE (default /etc/skryba/skryba.toml).",
         version: SkrybaVersion.current,
-        subcommands: [SimulateCommand.self, FsckCommand.self, AuditCommand.self, RecordingsCommand.self, DeviceKeyCommand.self,
+        subcommands: [SimulateCommand.self, HoldCommand.self, CopiesCommand.self, RetentionCommand.self, FsckCommand.self, AuditCommand.self, RecordingsCommand.self, DeviceKeyCommand.self,
                       BenchCommand.self, EncodeCommand.self])
 }
 
@@ -118,7 +118,9 @@ struct FsckCommand: ParsableCommand {
     @Flag(help: "Also re-hash every finished recording against the SHA-256 in the catalog.") var deep = false
 
     func run() throws {
-        let report = try Fsck.run(dataDirectory: try data.dataDir, catalog: try data.catalog(actor: "skryba fsck"), deep: deep, at: Date())
+        let dataDir = try data.dataDir
+        let signer = try? DeviceKey.load(path: "\(dataDir)/\(DataLayout.deviceKey)")
+        let report = try Fsck.run(dataDirectory: dataDir, catalog: try data.catalog(actor: "skryba fsck"), deep: deep, signer: signer, at: Date())
         for finding in report.findings { print("\(finding.kind.rawValue): \(finding)") }
         print("checked \(report.recordingsChecked) recording(s) and \(report.filesChecked) file(s): \(report.findings.count) finding(s)")
         if !report.findings.isEmpty { throw ExitCode.failure }
@@ -167,7 +169,8 @@ struct AuditListCommand: ParsableCommand {
 
 struct RecordingsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "recordings", abstract: "The catalog of recordings.",
-                                                    subcommands: [RecordingsListCommand.self])
+                                                    subcommands: [RecordingsListCommand.self, RecordingsEraseCommand.self,
+                                                                  RecordingsRestrictCommand.self, RecordingsCorrectCommand.self])
 }
 
 struct RecordingsListCommand: ParsableCommand {
@@ -187,7 +190,9 @@ struct RecordingsListCommand: ParsableCommand {
         print("id\tline\tdirection\tstart (UTC)\tduration\tstatus\tfile")
         for row in rows {
             let duration = row.durationMs.map { String(format: "%.1f s", Double($0) / 1000) } ?? "-"
-            print("\(row.id)\t\(row.line)\t\(row.direction.rawValue)\t\(row.startUTC.formatted(.iso8601))\t\(duration)\t\(row.status.rawValue)\t\(row.filePath ?? "-")")
+            let status = row.isDeleted ? "deleted (\(row.deletionRule ?? "-"))" : row.status.rawValue + (row.restrictedUTC != nil ? ", restricted" : "")
+                + (row.holdRefs.isEmpty ? "" : ", held: \(row.holdRefs.joined(separator: ","))")
+            print("\(row.id)\t\(row.line)\t\(row.direction.rawValue)\t\(row.startUTC.formatted(.iso8601))\t\(duration)\t\(status)\t\(row.isDeleted ? "-" : row.filePath ?? "-")")
         }
     }
 }
@@ -305,6 +310,10 @@ struct RecordingListing: Encodable {
     var file_size: Int64?
     var file_sha256: String?
     var hold_refs: [String]
+    var retention_deadline: String?
+    var deleted: String?
+    var deletion_rule: String?
+    var restricted: Bool
 
     init(_ row: RecordingRow) {
         id = row.id.description
@@ -324,6 +333,10 @@ struct RecordingListing: Encodable {
         file_size = row.fileSize
         file_sha256 = row.fileSHA256
         hold_refs = row.holdRefs
+        retention_deadline = row.retentionDeadlineUTC.map(UTCTimestamp.string(from:))
+        deleted = row.deletedUTC.map(UTCTimestamp.string(from:))
+        deletion_rule = row.deletionRule
+        restricted = row.restrictedUTC != nil
     }
 
     // Explicit nulls: every key is present in every object.
@@ -345,10 +358,14 @@ struct RecordingListing: Encodable {
         try container.encode(file_size, forKey: .file_size)
         try container.encode(file_sha256, forKey: .file_sha256)
         try container.encode(hold_refs, forKey: .hold_refs)
+        try container.encode(retention_deadline, forKey: .retention_deadline)
+        try container.encode(deleted, forKey: .deleted)
+        try container.encode(deletion_rule, forKey: .deletion_rule)
+        try container.encode(restricted, forKey: .restricted)
     }
 
     enum CodingKeys: String, CodingKey {
         case id, line, direction, start, start_frame, end_frame, duration_ms, status, caller_number, dialed_digits, announcement,
-             consent, file, file_size, file_sha256, hold_refs
+             consent, file, file_size, file_sha256, hold_refs, retention_deadline, deleted, deletion_rule, restricted
     }
 }

@@ -84,7 +84,17 @@ struct Skrybad: ParsableCommand {
         options.simulation = (pacing ?? "device") == "simulation"
         let appliance = try Appliance(configuration: configuration, options: options, makeGPIOSignals: GPIOBackend.make(_:anchor:))
         for finding in appliance.recovery.findings { FileHandle.standardError.write(Data("skrybad: recovery: \(finding)\n".utf8)) }
+        for item in appliance.startupRetention.deleted { FileHandle.standardError.write(Data("skrybad: retention: deleted \(item.subject): \(item.rule)\n".utf8)) }
         appliance.recorder.alarms.onAlarm = { alarm($0.description) }
+        // Retention runs at start-up (above) and then every check_every_minutes while recording.
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "skryba.retention"))
+        let interval = DispatchTimeInterval.seconds(configuration.retention.checkEveryMinutes * 60)
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler {
+            do { try appliance.runRetention() } catch { alarm("retention run failed: \(error)") }
+        }
+        timer.resume()
+        defer { timer.cancel() }
         if progress { appliance.recorder.store.onDurable = Self.progressPrinter() }
         let recorder = appliance.recorder
         let sources = onSignals { recorder.requestStop() }

@@ -8,6 +8,8 @@ public struct Alarm: Equatable, Sendable, Codable, CustomStringConvertible {
         case noCaptureSignal = "no-capture-signal"
         case recordingFailed = "recording-failed"
         case playbackFailed = "playback-failed"
+        /// The free-space rule is not met and everything left is held or being recorded.
+        case storageFull = "storage-full"
     }
     public var kind: Kind
     public var line: Int

@@ -12,6 +12,9 @@ public struct Appliance {
     public let deviceKey: DeviceKey
     public let recovery: FsckReport
     public let recorder: CallRecorder
+    public let retention: RetentionEngine
+    /// The retention run at start-up (after recovery).
+    public let startupRetention: RetentionReport
 
     public struct Options: Sendable {
         public var stopAtFrame: UInt64?
@@ -37,7 +40,9 @@ public struct Appliance {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         catalog = try Catalog(dataDirectory: configuration.dataDirectory)
         deviceKey = try DeviceKey.loadOrCreate(dataDirectory: configuration.dataDirectory, audit: catalog.audit, at: Date())
-        recovery = try Fsck.run(dataDirectory: configuration.dataDirectory, catalog: catalog, at: Date())
+        recovery = try Fsck.run(dataDirectory: configuration.dataDirectory, catalog: catalog, signer: deviceKey, at: Date())
+        retention = RetentionSetup.engine(configuration, catalog: catalog, signer: deviceKey)
+        startupRetention = try retention.run(at: Date())
 
         let signals: any LineSignalSource
         switch configuration.gpio.backend {
@@ -77,6 +82,26 @@ public struct Appliance {
         let store = try CallStore(dataDirectory: configuration.dataDirectory, catalog: catalog, recipients: configuration.recipients)
         recorder = CallRecorder(capture: capture, lines: setups, playbackPCM: configuration.audio.playback,
                                 playbackChannels: configuration.audio.playbackChannels, store: store, signals: signals)
+        let retention = retention, alarms = recorder.alarms
+        store.beforeOpen = {
+            // Room for a call of several minutes before its file is created.
+            if let report = try? retention.makeRoom(bytesNeeded: 4 << 20, at: Date()) { Self.alarmIfFull(report, alarms) }
+        }
+        Self.alarmIfFull(startupRetention, alarms)
+    }
+
+    /// Runs retention now (the daemon's timer); raises the storage alarm when nothing may be deleted.
+    @discardableResult
+    public func runRetention() throws -> RetentionReport {
+        let report = try retention.run(at: Date())
+        Self.alarmIfFull(report, recorder.alarms)
+        return report
+    }
+
+    static func alarmIfFull(_ report: RetentionReport, _ alarms: AlarmBoard) {
+        guard report.nothingDeletable else { return }
+        alarms.raise(Alarm(kind: .storageFull, line: 0, frame: 0,
+                           message: "free space is below the [retention] keep_free rule and every recording left is held or being recorded"))
     }
 
     /// A WAV as an announcement: its id (given, or the file name) and the SHA-256 of the file.

@@ -12,6 +12,9 @@ public final class CallStore: @unchecked Sendable {
     public let recipients: [AgeRecipient]
     /// Told after every durable record: (recording id, records, stream position).
     public var onDurable: ((RecordingID, UInt64, UInt64) -> Void)?
+    /// Called before a recording's file is created: retention makes room when the free-space rule
+    /// is not met, so a full disk never stops a call while anything may be deleted.
+    public var beforeOpen: (() -> Void)?
 
     public struct Started {
         public var id: RecordingID
@@ -37,6 +40,7 @@ public final class CallStore: @unchecked Sendable {
 
     /// Any new recording: its row first, then its sealed file at `recordings/YYYY/MM/DD/<id>.skryba`.
     public func open(_ recording: NewRecording) throws -> Started {
+        beforeOpen?()
         let id = try catalog.insert(recording, at: Date())
         let relative = DataLayout.recordingPath(id, startUTC: recording.startUTC)
         let path = "\(dataDirectory)/\(relative)"

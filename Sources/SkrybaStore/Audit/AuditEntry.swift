@@ -15,6 +15,18 @@ public enum AuditKind: String, Sendable, Codable, CaseIterable {
     case fsckFinding = "fsck-finding"
     case deviceKeyCreated = "device-key-created"
     case checkpoint
+    // Retention, holds, secured copies, data-subject rights (docs/retention.md).
+    case recordingDeletionStarted = "recording-deletion-started"
+    case deletionReceipt = "deletion-receipt"
+    case retentionScheduled = "retention-scheduled"
+    case retentionPolicyApplied = "retention-policy-applied"
+    case recordingRestricted = "recording-restricted"
+    case recordingUnrestricted = "recording-unrestricted"
+    case recordingCorrected = "recording-corrected"
+    case copySecured = "copy-secured"
+    case copyRenewed = "copy-renewed"
+    case copyReleased = "copy-released"
+    case copyDestroyed = "copy-destroyed"
 }
 
 /// One row of `audit_log`, exactly as stored: the hash covers these bytes, so nothing here is

@@ -220,7 +220,8 @@ public final class Catalog: Sendable {
         try database.prepare("""
             SELECT id, line, direction, start_utc, start_frame, end_frame, duration_ms, status, caller_number,
                 dialed_digits, announcement_id, announcement_sha256, announcement_completed, consent, file_path,
-                file_size, file_sha256, retention_deadline_utc, hold_refs, recipients, created_utc, updated_utc
+                file_size, file_sha256, retention_deadline_utc, hold_refs, recipients, created_utc, updated_utc,
+                retention_rule, deletion_started_utc, deletion_rule, deleted_utc, restricted_utc
             FROM recordings WHERE \(condition) ORDER BY id
             """).rows(values).map { values in
             var reader = RowReader(table: "recordings", row: values)
@@ -246,7 +247,11 @@ public final class Catalog: Sendable {
                 retentionDeadlineUTC: try reader.optionalDate("retention_deadline_utc"),
                 holdRefs: try reader.optionalStringArray("hold_refs") ?? [],
                 recipients: try reader.optionalStringArray("recipients") ?? [],
-                createdUTC: try reader.date("created_utc"), updatedUTC: try reader.date("updated_utc"))
+                createdUTC: try reader.date("created_utc"), updatedUTC: try reader.date("updated_utc"),
+                retentionRule: try reader.optionalText("retention_rule"),
+                deletionStartedUTC: try reader.optionalDate("deletion_started_utc"),
+                deletionRule: try reader.optionalText("deletion_rule"), deletedUTC: try reader.optionalDate("deleted_utc"),
+                restrictedUTC: try reader.optionalDate("restricted_utc"))
         }
     }
 }

@@ -122,13 +122,34 @@ public struct RecordingRow: Equatable, Sendable, Codable {
     public var recipients: [String]
     public var createdUTC: Date
     public var updatedUTC: Date
+    /// The retention rule `retentionDeadlineUTC` was computed from ("retention 30 days", "retention
+    /// 1 month", "as long as capacity allows"); nil until the policy has been applied to the row.
+    public var retentionRule: String?
+    /// Set when a deletion began (phase 1 of docs/retention.md, "Crash-safe deletion").
+    public var deletionStartedUTC: Date?
+    /// Why it was (or is being) deleted: "retention 30 days", "capacity", "erasure: <reason>".
+    public var deletionRule: String?
+    /// When the file was gone for good and the row lost its personal data.
+    public var deletedUTC: Date?
+    /// Set while processing is restricted (GDPR art. 18): kept, but left out of ordinary exports.
+    public var restrictedUTC: Date?
+
+    /// Deleted, or its deletion has begun and fsck / the next retention run will finish it.
+    public var isDeleted: Bool { deletionStartedUTC != nil }
+    public var isRestricted: Bool { restrictedUTC != nil }
 
     public init(id: RecordingID, line: Int, direction: RecordingDirection, startUTC: Date, startFrame: UInt64,
                 endFrame: UInt64? = nil, durationMs: Int64? = nil, status: RecordingStatus, callerNumber: String? = nil,
                 dialedDigits: String? = nil, announcement: Announcement? = nil, consent: Consent? = nil,
                 filePath: String? = nil, fileSize: Int64? = nil, fileSHA256: String? = nil,
                 retentionDeadlineUTC: Date? = nil, holdRefs: [String] = [], recipients: [String],
-                createdUTC: Date, updatedUTC: Date) {
+                createdUTC: Date, updatedUTC: Date, retentionRule: String? = nil, deletionStartedUTC: Date? = nil,
+                deletionRule: String? = nil, deletedUTC: Date? = nil, restrictedUTC: Date? = nil) {
+        self.retentionRule = retentionRule
+        self.deletionStartedUTC = deletionStartedUTC
+        self.deletionRule = deletionRule
+        self.deletedUTC = deletedUTC
+        self.restrictedUTC = restrictedUTC
         self.id = id
         self.line = line
         self.direction = direction

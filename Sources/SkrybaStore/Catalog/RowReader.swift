@@ -63,6 +63,14 @@ struct RowReader {
         return Data(bytes)
     }
 
+    mutating func optionalBlob(_ name: String) throws -> Data? {
+        switch next(name) {
+        case .null: nil
+        case .blob(let bytes): Data(bytes)
+        case let other: throw unreadable(other)
+        }
+    }
+
     mutating func optionalEnum<Value: RawRepresentable<String>>(_ name: String, as _: Value.Type = Value.self) throws -> Value? {
         guard let text = try optionalText(name) else { return nil }
         guard let value = Value(rawValue: text) else { throw unreadable(.text(text)) }

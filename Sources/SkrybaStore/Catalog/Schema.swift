@@ -67,6 +67,81 @@ enum Schema {
             CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
                 BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
             """),
+        // Retention, legal holds, secured copies, data-subject rights (docs/retention.md).
+        Migration(version: 2, sql: """
+            ALTER TABLE recordings ADD COLUMN retention_rule TEXT;
+            ALTER TABLE recordings ADD COLUMN deletion_started_utc TEXT;
+            ALTER TABLE recordings ADD COLUMN deletion_rule TEXT
+                CHECK ((deletion_rule IS NULL) = (deletion_started_utc IS NULL));
+            ALTER TABLE recordings ADD COLUMN deleted_utc TEXT
+                CHECK (deleted_utc IS NULL OR deletion_started_utc IS NOT NULL);
+            ALTER TABLE recordings ADD COLUMN restricted_utc TEXT;
+            CREATE INDEX recordings_to_delete ON recordings (retention_deadline_utc) WHERE deleted_utc IS NULL;
+            CREATE INDEX recordings_unscheduled ON recordings (id) WHERE retention_rule IS NULL AND deleted_utc IS NULL;
+            CREATE TRIGGER recordings_deletion_is_final BEFORE UPDATE ON recordings
+                WHEN (OLD.deletion_started_utc IS NOT NULL
+                      AND (NEW.deletion_started_utc IS NOT OLD.deletion_started_utc OR NEW.deletion_rule IS NOT OLD.deletion_rule))
+                  OR (OLD.deleted_utc IS NOT NULL
+                      AND (NEW.deleted_utc IS NOT OLD.deleted_utc OR NEW.caller_number IS NOT NULL OR NEW.dialed_digits IS NOT NULL))
+                BEGIN SELECT RAISE(ABORT, 'a deletion cannot be undone'); END;
+
+            CREATE TABLE holds (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                case_ref TEXT NOT NULL UNIQUE CHECK (length(trim(case_ref)) > 0),
+                kind TEXT NOT NULL CHECK (kind IN ('legal', 'secured-copy')),
+                reason TEXT NOT NULL,
+                created_utc TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                released_utc TEXT,
+                released_by TEXT CHECK ((released_by IS NULL) = (released_utc IS NULL)),
+                release_reason TEXT
+            );
+            CREATE TABLE hold_members (
+                hold INTEGER NOT NULL REFERENCES holds (id),
+                recording INTEGER NOT NULL REFERENCES recordings (id),
+                added_utc TEXT NOT NULL,
+                PRIMARY KEY (hold, recording)
+            ) WITHOUT ROWID;
+            CREATE INDEX hold_members_by_recording ON hold_members (recording, hold);
+
+            CREATE TABLE secured_copies (
+                seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+                recording INTEGER NOT NULL REFERENCES recordings (id),
+                hold INTEGER NOT NULL UNIQUE REFERENCES holds (id),
+                period_from_utc TEXT NOT NULL,
+                period_to_utc TEXT NOT NULL,
+                caller_number TEXT,
+                called_number TEXT NOT NULL,
+                request_received_utc TEXT NOT NULL,
+                requested_utc TEXT NOT NULL,
+                override_reason TEXT,
+                made_by TEXT NOT NULL,
+                made_utc TEXT,
+                file_path TEXT NOT NULL UNIQUE,
+                file_size INTEGER CHECK (file_size >= 0),
+                file_sha256 TEXT,
+                expires_utc TEXT CHECK ((expires_utc IS NULL) = (made_utc IS NULL)),
+                renewed_utc TEXT,
+                released_utc TEXT,
+                release_note TEXT CHECK ((release_note IS NULL) = (released_utc IS NULL)),
+                destroyed_utc TEXT,
+                destruction_note TEXT CHECK ((destruction_note IS NULL) = (destroyed_utc IS NULL))
+            );
+
+            CREATE TABLE corrections (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                recording INTEGER NOT NULL REFERENCES recordings (id),
+                field TEXT NOT NULL CHECK (field IN ('caller_number', 'dialed_digits')),
+                previous_value TEXT,
+                new_value TEXT,
+                salt BLOB CHECK (salt IS NULL OR length(salt) = 32),
+                erased_utc TEXT,
+                corrected_utc TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                actor TEXT NOT NULL
+            );
+            CREATE INDEX corrections_by_recording ON corrections (recording);
+            """),
     ]
 
     static var currentVersion: Int64 { migrations.last!.version }

@@ -18,6 +18,14 @@ public struct FsckFinding: Equatable, Sendable, Codable, CustomStringConvertible
         case fileWithoutRow = "file-without-row"
         /// A finished recording whose file no longer has the size (or hash) the catalog recorded.
         case fileChanged = "file-changed"
+        /// A deletion cut short by a crash, finished: file removed (if still there), row marked deleted.
+        case finishedDeletion = "finished-deletion"
+        /// A file still present for a recording the catalog says was deleted: removed.
+        case deletedFileRemoved = "deleted-file-removed"
+        /// A secured copy whose copying was cut short: copied again and entered as made.
+        case finishedSecuredCopy = "finished-secured-copy"
+        /// A secured copy the register says was destroyed, whose file was still there: removed.
+        case destroyedCopyRemoved = "destroyed-copy-removed"
     }
 
     public var kind: Kind
@@ -41,12 +49,15 @@ public struct FsckReport: Sendable, Codable {
 /// Every finding is also an `fsck-finding` audit entry.
 public enum Fsck {
     /// - Parameter deep: also re-hash every finished file against the catalog (reads all audio).
-    public static func run(dataDirectory: String, catalog: Catalog, deep: Bool = false, at now: Date) throws -> FsckReport {
-        var findings: [FsckFinding] = []
+    /// - Parameter signer: when given, deletions recovery finished get a signed `deletion-receipt`.
+    public static func run(dataDirectory: String, catalog: Catalog, deep: Bool = false, signer: DeviceKey? = nil,
+                           at now: Date) throws -> FsckReport {
+        var findings = try finishInterruptedDeletions(dataDirectory: dataDirectory, catalog: catalog, signer: signer, at: now)
         let rows = try catalog.recordings()
         var referenced = Set<String>()
         for row in rows {
             if let path = row.filePath { referenced.insert(path) }
+            if row.isDeleted { continue }  // settled above
             let finding: FsckFinding? = switch row.status {
             case .recording: try close(row, dataDirectory: dataDirectory, catalog: catalog, at: now)
             case .complete, .interrupted: try check(row, dataDirectory: dataDirectory, deep: deep)
@@ -68,6 +79,59 @@ public enum Fsck {
                                      details: ["kind": finding.kind.rawValue, "message": finding.message], at: now)
         }
         return FsckReport(findings: findings, recordingsChecked: rows.count, filesChecked: files.count)
+    }
+
+    /// Retention's crash-safe deletion and secured copies, settled before anything else
+    /// (docs/retention.md, "Crash-safe deletion"): a deletion whose intent was committed is finished
+    /// (the intent is the decision; only its execution was cut short), a file left behind by a
+    /// deleted row or a destroyed copy is removed, and a copy cut short while copying is made again.
+    static func finishInterruptedDeletions(dataDirectory: String, catalog: Catalog, signer: DeviceKey?,
+                                           at now: Date) throws -> [FsckFinding] {
+        var findings: [FsckFinding] = []
+        var finished: [DeletedItem] = []
+        for row in try Deletion.unfinished(catalog) {
+            let present = row.filePath.map { FileManager.default.fileExists(atPath: "\(dataDirectory)/\($0)") } ?? false
+            let item = try Deletion.finish(row, dataDirectory: dataDirectory, actor: catalog.audit.actor, at: now, catalog: catalog)
+            finished.append(item)
+            let started = row.deletionStartedUTC.map(UTCTimestamp.string(from:)) ?? "?"
+            let file = row.filePath.map { present ? "removed \($0)" : "\($0) was already gone" } ?? "it had no file"
+            findings.append(FsckFinding(kind: .finishedDeletion, subject: "\(row.id)",
+                                        message: "deletion (\(row.deletionRule ?? "")) begun at \(started) was cut short; \(file); marked deleted"))
+        }
+        for row in try catalog.recordings() where row.deletedUTC != nil {
+            guard let relative = row.filePath, FileManager.default.fileExists(atPath: "\(dataDirectory)/\(relative)") else { continue }
+            try Deletion.removeDurably("\(dataDirectory)/\(relative)")
+            findings.append(FsckFinding(kind: .deletedFileRemoved, subject: "\(row.id)",
+                                        message: "deleted at \(row.deletedUTC.map(UTCTimestamp.string(from:)) ?? "?") (\(row.deletionRule ?? "")) but \(relative) was back; removed"))
+        }
+        if let signer, !finished.isEmpty {
+            try catalog.appendDeletionReceipt(finished, signer: signer, actor: catalog.audit.actor, at: now)
+        }
+        let copies = SecuredCopies(catalog: catalog, dataDirectory: dataDirectory)
+        for path in try copies.sweepDestroyed() {
+            findings.append(FsckFinding(kind: .destroyedCopyRemoved, subject: path,
+                                        message: "the register says this secured copy was destroyed, but the file was still there; removed"))
+        }
+        for copy in try copies.unfinished() {
+            let made = try copies.makeFile(of: copy, actor: catalog.audit.actor, at: now)
+            findings.append(FsckFinding(kind: .finishedSecuredCopy, subject: "secured copy \(copy.sequence)",
+                                        message: "copying \(copy.recording) was cut short; copied again to \(made.filePath)"))
+        }
+        let registered = Set(try copies.register().map(\.filePath))
+        for file in Directory.files(under: "\(dataDirectory)/\(SecuredCopies.directory)") {
+            let relative = String(file.dropFirst(dataDirectory.count + 1))
+            if !registered.contains(relative) {
+                findings.append(FsckFinding(kind: .fileWithoutRow, subject: relative,
+                                            message: "no entry of the secured-copies register refers to this file; kept as it is"))
+            }
+        }
+        for copy in try copies.register() where copy.madeUTC != nil && !copy.isDestroyed {
+            if !FileManager.default.fileExists(atPath: "\(dataDirectory)/\(copy.filePath)") {
+                findings.append(FsckFinding(kind: .rowWithoutFile, subject: "secured copy \(copy.sequence)",
+                                            message: "the register lists \(copy.filePath), but it is missing"))
+            }
+        }
+        return findings
     }
 
     /// A row still `recording`: the writer never finished. Settle it from what the file holds.

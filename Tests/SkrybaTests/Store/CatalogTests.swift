@@ -202,13 +202,17 @@ extension StoreTests {
             let expectedSchema: [[SQLiteValue]] = [
                 ["audit_checkpoints", "table"], ["audit_checkpoints_no_delete", "trigger"], ["audit_checkpoints_no_update", "trigger"],
                 ["audit_log", "table"], ["audit_log_no_delete", "trigger"], ["audit_log_no_update", "trigger"],
+                ["corrections", "table"], ["corrections_by_recording", "index"],
+                ["hold_members", "table"], ["hold_members_by_recording", "index"], ["holds", "table"],
                 ["notes", "table"], ["recordings", "table"], ["recordings_by_start", "index"], ["recordings_by_status", "index"],
+                ["recordings_deletion_is_final", "trigger"], ["recordings_to_delete", "index"], ["recordings_unscheduled", "index"],
+                ["secured_copies", "table"],
             ].map { $0.map(SQLiteValue.text) }
             let schemaQuery = "SELECT name, type FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
             let raw = try SQLiteDatabase(path: path)
             #expect(try raw.prepare(schemaQuery).rows() == expectedSchema)
             #expect(try raw.userVersion() == Catalog.schemaVersion)
-            #expect(Catalog.schemaVersion == 1)
+            #expect(Catalog.schemaVersion == 2)
 
             for _ in 0..<2 {
                 let reopened = try Catalog(path: path)
@@ -216,16 +220,16 @@ extension StoreTests {
                 #expect(try reopened.audit.entries().count == 1)
             }
             #expect(try raw.prepare(schemaQuery).rows() == expectedSchema)
-            #expect(try raw.userVersion() == 1)
+            #expect(try raw.userVersion() == 2)
         }
 
         @Test func aCatalogFromNewerFirmwareIsNotOpened() throws {
             let directory = try makeTemporaryDirectory(prefix: "skryba-catalog-newer")
             let path = "\(directory)/catalog.sqlite"
             try SQLiteDatabase(path: path).setUserVersion(7)
-            #expect(throws: CatalogError.schemaTooNew(path: path, version: 7, supported: 1)) { try Catalog(path: path) }
-            #expect(CatalogError.schemaTooNew(path: path, version: 7, supported: 1).description
-                == "catalog \(path) has schema version 7, newer than this firmware's 1; refusing to open it (was the firmware downgraded?)")
+            #expect(throws: CatalogError.schemaTooNew(path: path, version: 7, supported: 2)) { try Catalog(path: path) }
+            #expect(CatalogError.schemaTooNew(path: path, version: 7, supported: 2).description
+                == "catalog \(path) has schema version 7, newer than this firmware's 2; refusing to open it (was the firmware downgraded?)")
         }
 
         @Test func theConnectionIsDurableAndEnforcesForeignKeys() throws {

@@ -1,0 +1,55 @@
+import Foundation
+
+/// Calendar arithmetic in the offices' legal time, Europe/Warsaw (CET/CEST). A retention of "1 month"
+/// or "30 days", the 14 days to ask for a secured copy and the 4 months a copy is kept are counted
+/// as a person in the office counts them: on the Warsaw wall clock, so "1 month from 31 January
+/// 10:00" is "28 February 10:00" and a period spanning a DST change keeps its wall-clock time.
+/// Stored times stay UTC (docs/storage.md); only the arithmetic happens here. docs/retention.md.
+public enum LegalTime {
+    public static let timeZoneIdentifier = "Europe/Warsaw"
+
+    public static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        guard let zone = TimeZone(identifier: timeZoneIdentifier) else {
+            fatalError("time zone \(timeZoneIdentifier) is unknown to Foundation; install tzdata")
+        }
+        calendar.timeZone = zone
+        return calendar
+    }()
+
+    /// `date` plus `months` calendar months on the Warsaw wall clock. End of month: a day the target
+    /// month lacks becomes its last day (31 January + 1 month = 28/29 February; 31 August + 1 month =
+    /// 30 September), Foundation's rule. A wall-clock time the target day skips (02:00–03:00 on the
+    /// last Sunday of March) moves forward by the gap.
+    public static func adding(months: Int, to date: Date) -> Date {
+        calendar.date(byAdding: .month, value: months, to: date) ?? date
+    }
+
+    /// `date` plus `days` calendar days on the Warsaw wall clock (23, 24 or 25 hours each).
+    public static func adding(days: Int, to date: Date) -> Date {
+        calendar.date(byAdding: .day, value: days, to: date) ?? date
+    }
+
+    /// The first instant of the Warsaw day after `date`'s Warsaw day plus `days` days: the end of a
+    /// period "of N days counted from the day of the event", the day of the event itself not counted
+    /// (Polish civil code, art. 111 §2).
+    public static func endOfDay(days: Int, after date: Date) -> Date {
+        let startOfDay = calendar.startOfDay(for: date)
+        return calendar.date(byAdding: .day, value: days + 1, to: startOfDay) ?? date
+    }
+
+    /// "2026-02-28 11:00 (Europe/Warsaw)": a time as a clerk reads it, for messages.
+    public static func describe(_ date: Date) -> String {
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        func pad(_ value: Int?, _ width: Int) -> String {
+            let digits = String(value ?? 0)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2)) \(pad(parts.hour, 2)):\(pad(parts.minute, 2)) (\(timeZoneIdentifier))"
+    }
+
+    /// "2026-02-28": the Warsaw calendar day of `date`.
+    public static func day(_ date: Date) -> String {
+        String(describe(date).prefix(10))
+    }
+}

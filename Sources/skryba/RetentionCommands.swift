@@ -1,0 +1,247 @@
+import ArgumentParser
+import Foundation
+import SkrybaConfig
+import SkrybaPipeline
+import SkrybaStore
+
+/// Who performs a change from the console: named in every audit entry it makes.
+struct ActorOption: ParsableArguments {
+    @Option(help: "Who does this (name or role), kept in the audit log.") var by: String = "console:technician"
+}
+
+func parseRecording(_ text: String) throws -> RecordingID {
+    guard let id = RecordingID(text) else { throw ValidationError("'\(text)' is not a recording id (like R000123)") }
+    return id
+}
+
+func parseDate(_ text: String, _ option: String) throws -> Date {
+    guard let date = CommandLineDate.parse(text) else {
+        throw ValidationError("\(option) '\(text)' is not a date (2026-11-22T10:00:00Z, or 2026-11-22 10:00 in Warsaw time)")
+    }
+    return date
+}
+
+struct HoldCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hold", abstract: "Legal holds (R7): recordings that are evidence are kept past their retention until released.",
+        subcommands: [HoldAddCommand.self, HoldReleaseCommand.self, HoldListCommand.self])
+}
+
+struct HoldAddCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Hold recordings by id, or every recording of a line in a period, for a case.")
+
+    @OptionGroup var data: DataDirectoryOption
+    @OptionGroup var actor: ActorOption
+    @Option(name: .customLong("recording"), help: "A recording id (repeatable).") var recordings: [String] = []
+    @Option(help: "A line: with --from and --to, hold its recordings in that period.") var line: Int?
+    @Option(help: "Start of the period (UTC ISO 8601, or YYYY-MM-DD HH:MM Warsaw time).") var from: String?
+    @Option(help: "End of the period.") var to: String?
+    @Option(name: .customLong("case"), help: "The case reference (sygnatura).") var caseReference: String
+    @Option(help: "Why the recordings are held.") var reason: String
+
+    func run() throws {
+        let catalog = try data.catalog(actor: actor.by)
+        let hold: Hold
+        if !recordings.isEmpty {
+            guard line == nil, from == nil, to == nil else { throw ValidationError("give either --recording IDs or --line with --from and --to") }
+            hold = try catalog.addHold(caseReference: caseReference, reason: reason, recordings: try recordings.map(parseRecording), by: actor.by, at: Date())
+        } else {
+            guard let line, let from, let to else { throw ValidationError("give --recording IDs, or --line with --from and --to") }
+            hold = try catalog.addHold(caseReference: caseReference, reason: reason, line: line, from: try parseDate(from, "--from"),
+                                       to: try parseDate(to, "--to"), by: actor.by, at: Date())
+        }
+        print("hold '\(hold.caseReference)' now keeps \(hold.recordings.count) recording(s): \(hold.recordings.map(\.description).joined(separator: ", "))")
+    }
+}
+
+struct HoldReleaseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "release", abstract: "Release a hold: its recordings' normal retention applies again (or they go at the next run).")
+
+    @OptionGroup var data: DataDirectoryOption
+    @OptionGroup var actor: ActorOption
+    @Argument(help: "The case reference.") var caseReference: String
+    @Option(help: "Why it is released (e.g. the proceedings ended).") var reason: String
+
+    func run() throws {
+        let hold = try data.catalog(actor: actor.by).releaseHold(caseReference: caseReference, reason: reason, by: actor.by, at: Date())
+        print("hold '\(hold.caseReference)' released; \(hold.recordings.count) recording(s) follow their retention again")
+    }
+}
+
+struct HoldListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List holds.")
+
+    @OptionGroup var data: DataDirectoryOption
+    @Flag(help: "Include released holds.") var all = false
+
+    func run() throws {
+        for hold in try data.catalog(actor: "skryba hold").holds(includeReleased: all) {
+            let state = hold.releasedUTC.map { "released \(UTCTimestamp.string(from: $0))" } ?? "active"
+            print("\(hold.caseReference)\t\(hold.kind.rawValue)\t\(state)\t\(hold.recordings.map(\.description).joined(separator: ","))\t\(hold.reason)")
+        }
+    }
+}
+
+struct CopiesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copies", abstract: "The register of secured copies (R8, Wałbrzych §7.4–7.9).",
+        subcommands: [CopiesAddCommand.self, CopiesListCommand.self, CopiesRenewCommand.self, CopiesReleaseCommand.self])
+}
+
+struct CopiesAddCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Secure a recording on request: a sealed copy is made, held 4 months unless renewed, and entered in the register.",
+        discussion: "Requests must come within 14 days of the call; a later one is refused unless --override gives the reason (audited).")
+
+    @OptionGroup var data: DataDirectoryOption
+    @Option(help: "The recording to secure.") var recording: String
+    @Option(help: "The called number (the office's number or line).") var calledNumber: String
+    @Option(help: "Who makes the copy.") var madeBy: String
+    @Option(help: "When the written request arrived (default: now).") var requested: String?
+    @Option(help: "The caller number as the request states it (default: the recording's caller ID).") var callerNumber: String?
+    @Option(help: "Accept a request made more than 14 days after the call, for this reason.") var override: String?
+
+    func run() throws {
+        let catalog = try data.catalog(actor: madeBy)
+        let copies = SecuredCopies(catalog: catalog, dataDirectory: try data.dataDir)
+        let copy = try copies.secure(try parseRecording(recording), calledNumber: calledNumber, madeBy: madeBy,
+                                     requestReceived: try requested.map { try parseDate($0, "--requested") }, callerNumber: callerNumber,
+                                     overrideReason: override, at: Date())
+        print("secured copy \(copy.sequence) of \(copy.recording): \(copy.filePath), kept until \(copy.expiresUTC.map(UTCTimestamp.string(from:)) ?? "-")")
+    }
+}
+
+struct CopiesListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Print the register of secured copies.")
+
+    @OptionGroup var data: DataDirectoryOption
+    @Flag(help: "CSV, for the paper register.") var csv = false
+
+    func run() throws {
+        let copies = SecuredCopies(catalog: try data.catalog(actor: "skryba copies"), dataDirectory: try data.dataDir)
+        if csv {
+            print(try copies.registerCSV(), terminator: "")
+            return
+        }
+        for copy in try copies.register() {
+            let state = copy.destroyedUTC.map { "destroyed \(UTCTimestamp.string(from: $0))" }
+                ?? copy.releasedUTC.map { "released \(UTCTimestamp.string(from: $0))" } ?? "kept until \(copy.expiresUTC.map(UTCTimestamp.string(from:)) ?? "-")"
+            print("\(copy.sequence)\t\(copy.recording)\t\(UTCTimestamp.string(from: copy.periodFromUTC))–\(UTCTimestamp.string(from: copy.periodToUTC))\t\(copy.callerNumber ?? "-")\t\(copy.calledNumber)\t\(copy.madeBy)\t\(state)")
+        }
+    }
+}
+
+struct CopiesRenewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "renew", abstract: "Renew a secured copy for another 4 months (the request was renewed).")
+
+    @OptionGroup var data: DataDirectoryOption
+    @OptionGroup var actor: ActorOption
+    @Argument(help: "The register's sequence number.") var sequence: Int64
+
+    func run() throws {
+        let copies = SecuredCopies(catalog: try data.catalog(actor: actor.by), dataDirectory: try data.dataDir)
+        let copy = try copies.renew(sequence: sequence, by: actor.by, at: Date())
+        print("secured copy \(copy.sequence) kept until \(copy.expiresUTC.map(UTCTimestamp.string(from:)) ?? "-")")
+    }
+}
+
+struct CopiesReleaseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "release", abstract: "Note that a secured copy was handed over (released), with a note.")
+
+    @OptionGroup var data: DataDirectoryOption
+    @OptionGroup var actor: ActorOption
+    @Argument(help: "The register's sequence number.") var sequence: Int64
+    @Option(help: "To whom and on what basis.") var note: String
+
+    func run() throws {
+        let copies = SecuredCopies(catalog: try data.catalog(actor: actor.by), dataDirectory: try data.dataDir)
+        let copy = try copies.recordRelease(sequence: sequence, note: note, by: actor.by, at: Date())
+        print("secured copy \(copy.sequence): release noted")
+    }
+}
+
+struct RetentionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retention", abstract: "Retention (R6): skrybad runs it at start-up and every check_every_minutes.",
+        subcommands: [RetentionRunCommand.self])
+}
+
+struct RetentionRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Delete what the retention policy says must go now; print what went and the signed receipt.")
+
+    @Option(help: "The configuration file (policy and data_dir).") var config: String = "/etc/skryba/skryba.toml"
+
+    func run() throws {
+        let configuration = try ConfigurationLoader.load(path: config)
+        let catalog = try Catalog(dataDirectory: configuration.dataDirectory, actor: "skryba retention")
+        let key = try DeviceKey.load(path: "\(configuration.dataDirectory)/\(DataLayout.deviceKey)")
+        let report = try RetentionSetup.engine(configuration, catalog: catalog, signer: key).run(at: Date())
+        for item in report.deleted + report.lapsedCopies { print("deleted \(item.subject): \(item.rule)") }
+        for failure in report.failures { print("FAILED: \(failure)") }
+        print("\(report.deleted.count) recording(s) and \(report.lapsedCopies.count) secured cop(ies) deleted, \(report.bytesFreed) bytes freed")
+        if report.nothingDeletable { print("ALARM: storage below its free-space rule and nothing left that may be deleted") }
+        if let receipt = report.receipt { print("deletion receipt: audit entry \(receipt.seq), signed by the device key") }
+        if !report.failures.isEmpty { throw ExitCode.failure }
+    }
+}
+
+struct RecordingsEraseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "erase", abstract: "Erase a recording at the data subject's request (GDPR art. 17); refused while it is held.")
+
+    @OptionGroup var data: DataDirectoryOption
+    @OptionGroup var actor: ActorOption
+    @Argument(help: "The recording id.") var recording: String
+    @Option(help: "The request (reference, legal basis).") var reason: String
+
+    func run() throws {
+        let dataDir = try data.dataDir
+        let rights = DataSubjectRights(catalog: try data.catalog(actor: actor.by), dataDirectory: dataDir,
+                                       signer: try DeviceKey.load(path: "\(dataDir)/\(DataLayout.deviceKey)"))
+        let erasure = try rights.erase(try parseRecording(recording), reason: reason, by: actor.by, at: Date())
+        print("\(recording) erased (\(erasure))")
+    }
+}
+
+struct RecordingsRestrictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restrict", abstract: "Restrict processing (GDPR art. 18): the recording is kept but left out of ordinary exports.")
+
+    @OptionGroup var data: DataDirectoryOption
+    @OptionGroup var actor: ActorOption
+    @Argument(help: "The recording id.") var recording: String
+    @Option(help: "The request.") var reason: String
+    @Flag(help: "Lift the restriction instead.") var lift = false
+
+    func run() throws {
+        let dataDir = try data.dataDir
+        let rights = DataSubjectRights(catalog: try data.catalog(actor: actor.by), dataDirectory: dataDir,
+                                       signer: try DeviceKey.load(path: "\(dataDir)/\(DataLayout.deviceKey)"))
+        let id = try parseRecording(recording)
+        if lift { try rights.unrestrict(id, reason: reason, by: actor.by, at: Date()) } else { try rights.restrict(id, reason: reason, by: actor.by, at: Date()) }
+        print("\(recording) \(lift ? "no longer restricted" : "restricted")")
+    }
+}
+
+struct RecordingsCorrectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "correct", abstract: "Correct a recording's caller number (GDPR art. 16); the previous value stays in the audit log.")
+
+    @OptionGroup var data: DataDirectoryOption
+    @OptionGroup var actor: ActorOption
+    @Argument(help: "The recording id.") var recording: String
+    @Option(help: "The corrected caller number.") var callerNumber: String
+    @Option(help: "Why (the request).") var reason: String
+
+    func run() throws {
+        let dataDir = try data.dataDir
+        let rights = DataSubjectRights(catalog: try data.catalog(actor: actor.by), dataDirectory: dataDir,
+                                       signer: try DeviceKey.load(path: "\(dataDir)/\(DataLayout.deviceKey)"))
+        _ = try rights.correct(try parseRecording(recording), callerNumber: callerNumber, reason: reason, by: actor.by, at: Date())
+        print("\(recording): caller number corrected")
+    }
+}
