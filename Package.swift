@@ -91,7 +91,9 @@ let package = Package(
                 "CAllocationCounter",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            path: "Tests/SkrybaTests"
+            path: "Tests/SkrybaTests",
+            // Read by path (#filePath), not bundled.
+            exclude: ["Fixtures"]
         ),
     ]
 )
