@@ -5,7 +5,7 @@ set -euo pipefail
 bin=${1:?BIN_DIR with skrybad, skryba, skryba-tools}
 rootfs=${2:?ROOTFS_DIR}
 debootstrap --arch=arm64 \
-  --include=systemd,systemd-sysv,libasound2,libgpiod2,libopus0,libsqlite3-0,openssh-server,chrony,alsa-utils,gpiod \
+  --include=systemd,systemd-sysv,libasound2,libgpiod2,libopus0,libsqlite3-0,openssh-server,chrony,alsa-utils,gpiod,tzdata \
   bookworm "$rootfs" http://deb.debian.org/debian
 install -m 0755 "$bin/skrybad" "$bin/skryba" "$rootfs/usr/bin/"
 install -d -m 0755 "$rootfs/etc/skryba"

@@ -10,10 +10,13 @@ public enum LegalTime {
 
     public static let calendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
-        guard let zone = TimeZone(identifier: timeZoneIdentifier) else {
-            fatalError("time zone \(timeZoneIdentifier) is unknown to Foundation; install tzdata")
+        if let zone = TimeZone(identifier: timeZoneIdentifier) {
+            calendar.timeZone = zone
+        } else {
+            // Without tzdata, Warsaw's winter offset: deadlines may be an hour off in summer, never a crash.
+            FileHandle.standardError.write(Data("skryba: time zone \(timeZoneIdentifier) is unknown (install tzdata); counting retention in UTC+1\n".utf8))
+            calendar.timeZone = TimeZone(secondsFromGMT: 3600)!
         }
-        calendar.timeZone = zone
         return calendar
     }()
 
