@@ -40,6 +40,7 @@ public struct Appliance {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         catalog = try Catalog(dataDirectory: configuration.dataDirectory)
         deviceKey = try DeviceKey.loadOrCreate(dataDirectory: configuration.dataDirectory, audit: catalog.audit, at: Date())
+        try Self.auditConfigurationChange(configuration, catalog: catalog)
         recovery = try Fsck.run(dataDirectory: configuration.dataDirectory, catalog: catalog, signer: deviceKey, at: Date())
         retention = RetentionSetup.engine(configuration, catalog: catalog, signer: deviceKey)
         startupRetention = try retention.run(at: Date())
@@ -102,6 +103,22 @@ public struct Appliance {
         guard report.nothingDeletable else { return }
         alarms.raise(Alarm(kind: .storageFull, line: 0, frame: 0,
                            message: "free space is below the [retention] keep_free rule and every recording left is held or being recorded"))
+    }
+
+    /// A `config-changed` audit entry when the configuration file is not the one the appliance last
+    /// ran with: its SHA-256 and what a DPO cares about (recipients, retention, recorded directions).
+    static func auditConfigurationChange(_ configuration: SkrybaConfiguration, catalog: Catalog) throws {
+        guard let data = FileManager.default.contents(atPath: configuration.path) else { return }
+        let hash = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let last = try catalog.audit.entries().last { $0.kind == AuditKind.configChanged.rawValue }
+        guard last.map({ !$0.details.contains(hash) }) ?? true else { return }
+        let lines = configuration.lines.map { line in
+            "\(line.id):\(CallDirection.allCases.filter(line.record.contains).map(\.rawValue).joined(separator: "+"))"
+        }
+        try catalog.audit.append(.configChanged, subject: configuration.path, details: [
+            "sha256": hash, "recipients": configuration.recipients.map(\.description).joined(separator: ","),
+            "retention": configuration.retention.period.description, "recorded": lines.joined(separator: " "),
+        ], at: Date())
     }
 
     /// A WAV as an announcement: its id (given, or the file name) and the SHA-256 of the file.

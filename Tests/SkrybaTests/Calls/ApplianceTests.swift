@@ -72,6 +72,8 @@ import SkrybaSystem
                 #expect(row.filePath == nil)
             }
         }
+        let changes = try catalog.audit.entries().filter { $0.kind == "config-changed" }
+        #expect(changes.count == 1 && changes[0].details.contains("\"retention\":\"30d\""), "the first start records its configuration")
         // Discarded calls: nothing on flash, exactly one audit entry each, no personal data in it.
         let files = Directory.files(under: "\(result.dataDirectory)/recordings")
         #expect(files.count == 3)
@@ -211,5 +213,20 @@ import SkrybaSystem
         #expect(report.calls.first { $0.line == 1 }?.callerNumber == "221000111")
         #expect(report.calls.first { $0.line == 2 }?.dialedDigits == "42")
         #expect(report.playbackFramesWritten == rendered.frames)
+    }
+
+    @Test func aChangedConfigurationIsAuditedOnceAtStart() throws {
+        let directory = try makeTemporaryDirectory(prefix: "skryba-config-audit")
+        let scenario = Scenario(announcement: "Rozmowy są nagrywane.", lines: [Scenario.Line(id: 1, name: "A")], calls: [])
+        _ = try ScenarioRenderer(scenario: scenario, directory: directory).render()
+        let path = "\(directory)/skryba.toml"
+        let text = Simulator.configuration(for: scenario, recipients: [Self.identity.recipient], dataDirectory: "\(directory)/data")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        for _ in 0..<2 { _ = try Appliance(configuration: try ConfigurationLoader.load(path: path), options: Appliance.Options()) }
+        try (text + "\n[retention]\nperiod = \"12m\"\n").write(toFile: path, atomically: true, encoding: .utf8)
+        _ = try Appliance(configuration: try ConfigurationLoader.load(path: path), options: Appliance.Options())
+        let changes = try Catalog(dataDirectory: "\(directory)/data").audit.entries().filter { $0.kind == "config-changed" }
+        #expect(changes.count == 2, "the same file twice is one entry; the edited file is a second")
+        #expect(changes.last?.details.contains("\"retention\":\"12m\"") == true)
     }
 }
