@@ -9,6 +9,20 @@ struct ActorOption: ParsableArguments {
     @Option(help: "Who does this (name or role), kept in the audit log.") var by: String = "console:technician"
 }
 
+extension DataDirectoryOption {
+    /// Data-subject rights on this appliance, with its device key to sign receipts.
+    func rights(actor: String) throws -> DataSubjectRights {
+        let dataDir = try dataDir
+        return DataSubjectRights(catalog: try catalog(actor: actor), dataDirectory: dataDir,
+                                 signer: try DeviceKey.load(path: "\(dataDir)/\(DataLayout.deviceKey)"))
+    }
+
+    /// The register of secured copies.
+    func securedCopies(actor: String) throws -> SecuredCopies {
+        SecuredCopies(catalog: try catalog(actor: actor), dataDirectory: try dataDir)
+    }
+}
+
 func parseRecording(_ text: String) throws -> RecordingID {
     guard let id = RecordingID(text) else { throw ValidationError("'\(text)' is not a recording id (like R000123)") }
     return id
@@ -105,9 +119,7 @@ struct CopiesAddCommand: ParsableCommand {
     @Option(help: "Accept a request made more than 14 days after the call, for this reason.") var override: String?
 
     func run() throws {
-        let catalog = try data.catalog(actor: madeBy)
-        let copies = SecuredCopies(catalog: catalog, dataDirectory: try data.dataDir)
-        let copy = try copies.secure(try parseRecording(recording), calledNumber: calledNumber, madeBy: madeBy,
+        let copy = try data.securedCopies(actor: madeBy).secure(try parseRecording(recording), calledNumber: calledNumber, madeBy: madeBy,
                                      requestReceived: try requested.map { try parseDate($0, "--requested") }, callerNumber: callerNumber,
                                      overrideReason: override, at: Date())
         print("secured copy \(copy.sequence) of \(copy.recording): \(copy.filePath), kept until \(copy.expiresUTC.map(UTCTimestamp.string(from:)) ?? "-")")
@@ -121,7 +133,7 @@ struct CopiesListCommand: ParsableCommand {
     @Flag(help: "CSV, for the paper register.") var csv = false
 
     func run() throws {
-        let copies = SecuredCopies(catalog: try data.catalog(actor: "skryba copies"), dataDirectory: try data.dataDir)
+        let copies = try data.securedCopies(actor: "skryba copies")
         if csv {
             print(try copies.registerCSV(), terminator: "")
             return
@@ -142,8 +154,7 @@ struct CopiesRenewCommand: ParsableCommand {
     @Argument(help: "The register's sequence number.") var sequence: Int64
 
     func run() throws {
-        let copies = SecuredCopies(catalog: try data.catalog(actor: actor.by), dataDirectory: try data.dataDir)
-        let copy = try copies.renew(sequence: sequence, by: actor.by, at: Date())
+        let copy = try data.securedCopies(actor: actor.by).renew(sequence: sequence, by: actor.by, at: Date())
         print("secured copy \(copy.sequence) kept until \(copy.expiresUTC.map(UTCTimestamp.string(from:)) ?? "-")")
     }
 }
@@ -157,8 +168,7 @@ struct CopiesReleaseCommand: ParsableCommand {
     @Option(help: "To whom and on what basis.") var note: String
 
     func run() throws {
-        let copies = SecuredCopies(catalog: try data.catalog(actor: actor.by), dataDirectory: try data.dataDir)
-        let copy = try copies.recordRelease(sequence: sequence, note: note, by: actor.by, at: Date())
+        let copy = try data.securedCopies(actor: actor.by).recordRelease(sequence: sequence, note: note, by: actor.by, at: Date())
         print("secured copy \(copy.sequence): release noted")
     }
 }
@@ -199,9 +209,7 @@ struct RecordingsEraseCommand: ParsableCommand {
     @Option(help: "The request (reference, legal basis).") var reason: String
 
     func run() throws {
-        let dataDir = try data.dataDir
-        let rights = DataSubjectRights(catalog: try data.catalog(actor: actor.by), dataDirectory: dataDir,
-                                       signer: try DeviceKey.load(path: "\(dataDir)/\(DataLayout.deviceKey)"))
+        let rights = try data.rights(actor: actor.by)
         let erasure = try rights.erase(try parseRecording(recording), reason: reason, by: actor.by, at: Date())
         print("\(recording) erased (\(erasure))")
     }
@@ -218,9 +226,7 @@ struct RecordingsRestrictCommand: ParsableCommand {
     @Flag(help: "Lift the restriction instead.") var lift = false
 
     func run() throws {
-        let dataDir = try data.dataDir
-        let rights = DataSubjectRights(catalog: try data.catalog(actor: actor.by), dataDirectory: dataDir,
-                                       signer: try DeviceKey.load(path: "\(dataDir)/\(DataLayout.deviceKey)"))
+        let rights = try data.rights(actor: actor.by)
         let id = try parseRecording(recording)
         if lift { try rights.unrestrict(id, reason: reason, by: actor.by, at: Date()) } else { try rights.restrict(id, reason: reason, by: actor.by, at: Date()) }
         print("\(recording) \(lift ? "no longer restricted" : "restricted")")
@@ -238,9 +244,7 @@ struct RecordingsCorrectCommand: ParsableCommand {
     @Option(help: "Why (the request).") var reason: String
 
     func run() throws {
-        let dataDir = try data.dataDir
-        let rights = DataSubjectRights(catalog: try data.catalog(actor: actor.by), dataDirectory: dataDir,
-                                       signer: try DeviceKey.load(path: "\(dataDir)/\(DataLayout.deviceKey)"))
+        let rights = try data.rights(actor: actor.by)
         _ = try rights.correct(try parseRecording(recording), callerNumber: callerNumber, reason: reason, by: actor.by, at: Date())
         print("\(recording): caller number corrected")
     }
