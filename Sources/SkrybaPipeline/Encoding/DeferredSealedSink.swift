@@ -28,8 +28,6 @@ public struct DeferredSealedSink: OggPageSink {
             pending = []
         }
 
-        public var bufferedBytes: Int { groups.reduce(pending.count) { $0 + $1.plaintext.count } }
-
         private func wipe(_ groups: inout [(plaintext: [UInt8], position: UInt64)]) {
             for index in groups.indices {
                 for byte in groups[index].plaintext.indices { groups[index].plaintext[byte] = 0 }

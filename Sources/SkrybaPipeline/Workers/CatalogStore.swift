@@ -42,7 +42,4 @@ public final class CatalogStore: RecordingStore, @unchecked Sendable {
             FileHandle.standardError.write(Data("skrybad: cannot finish \(id) in the catalog: \(error)\n".utf8))
         }
     }
-
-    /// The recording ids this store opened, by line.
-    public var recordingIDs: [Int: RecordingID] { lock.withLock { identifiers } }
 }
