@@ -3,11 +3,12 @@
 # Sourced by tools/demo and tools/test; safe to run on its own and to run twice.
 set -euo pipefail
 
-# C libraries (-dev), the tools the tests compare against (opusinfo/opusdec, sox, espeak-ng, age).
+# C libraries (-dev), the tools the tests compare against (opusinfo/opusdec, sox, espeak-ng, age),
+# faketime for the clock-fault tests.
 SKRYBA_PACKAGES=(
   pkg-config
   libasound2-dev libgpiod-dev libopus-dev libsqlite3-dev
-  opus-tools sox libsox-fmt-all espeak-ng age openssl tzdata
+  opus-tools sox libsox-fmt-all espeak-ng age openssl tzdata faketime
 )
 
 skryba_missing_packages() {
