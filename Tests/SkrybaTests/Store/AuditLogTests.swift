@@ -85,6 +85,45 @@ extension StoreTests {
                                                            coveringKeyFingerprint: nil, problem: nil, warnings: []))
         }
 
+        /// Issue 8 item 10: the log is signed as it grows, not only at a clean exit. A process that
+        /// dies without closing (here: a catalog dropped without a checkpoint) leaves fewer than 64
+        /// unsigned entries, and verification says how far the signatures reach.
+        @Test func checkpointsAreSignedAsTheLogGrows() throws {
+            let fixture = try StoreFixture("grow")
+            fixture.catalog.audit.signCheckpoints(with: fixture.key, everyEntries: 64)
+            // Entry 1 is the key's; 64 more: the 64th uncovered entry (seq 64) brings checkpoint 65.
+            for index in 1...65 {
+                try fixture.catalog.audit.append(.configChanged, details: ["value": String(index)], at: StoreTime.at(Double(index)))
+            }
+            let reopened = try Catalog(dataDirectory: fixture.directory)
+            let verification = try reopened.audit.verify(trustedPublicKey: fixture.key.publicKey)
+            #expect(verification == AuditVerification(
+                entryCount: 67, lastSeq: 67, checkpointCount: 1, coveredThrough: 65, coveringKeyFingerprint: fixture.key.fingerprint,
+                problem: nil, warnings: ["entries 66–67 are not yet covered by a signed checkpoint"]))
+            #expect(try reopened.audit.checkpoints().first?.timeUTC == UTCTimestamp.string(from: StoreTime.at(63)),
+                    "dated like the entry that made it due")
+
+            // However the writes come, the unsigned tail never reaches 64 entries.
+            for index in 66...300 {
+                try fixture.catalog.audit.append(.configChanged, details: ["value": String(index)], at: StoreTime.at(Double(index)))
+                let now = try reopened.audit.verify(trustedPublicKey: fixture.key.publicKey)
+                #expect(now.isIntact && now.lastSeq - now.coveredThrough < 64, "\(now.summary)")
+            }
+        }
+
+        @Test func anOldUnsignedEntryIsSignedAtTheNextWriteAfterFifteenMinutes() throws {
+            let fixture = try StoreFixture("grow-time")
+            fixture.catalog.audit.signCheckpoints(with: fixture.key, everyEntries: 64, everyMinutes: 15)
+            try fixture.catalog.audit.append(.consoleLogin, at: StoreTime.at(1))
+            #expect(try fixture.catalog.audit.checkpoints() == [])
+            try fixture.catalog.audit.append(.consoleLogin, at: StoreTime.at(16 * 60))
+            let checkpoints = try fixture.catalog.audit.checkpoints()
+            #expect(checkpoints.map(\.seq) == [4] && checkpoints.first?.timeUTC == UTCTimestamp.string(from: StoreTime.at(16 * 60)))
+            #expect(try fixture.catalog.audit.verify().coveredThrough == 4)
+            // Nothing new: a retention run's closing checkpoint adds nothing.
+            #expect(try fixture.catalog.audit.checkpointIfUncovered(signer: fixture.key, at: StoreTime.at(17 * 60)) == nil)
+        }
+
         @Test func aChangedDetailIsDetected() throws {
             let fixture = try StoreFixture.withCheckpointedLog("changed")
             try Attacker(fixture.catalogPath).sql("""
