@@ -191,8 +191,9 @@ public struct RetentionEngine: Sendable {
 
         report.keptUntrustedDate = try keptForUntrustedDate(at: now)
         report.receipt = try catalog.appendDeletionReceipt(report.lapsedCopies + report.deleted, signer: signer, actor: actor, at: now)
-        // Every run ends signed: a power cut later cannot cut off what this run did unnoticed.
-        try catalog.audit.checkpointIfUncovered(signer: signer, at: now)
+        // A periodic run, and any run that deleted, ends signed: a power cut later cannot cut off
+        // what it did unnoticed. (Not every room-making run before a call: that would sign per call.)
+        if bytesNeeded == 0 || report.receipt != nil { try catalog.audit.checkpointIfUncovered(signer: signer, at: now) }
         return report
     }
 
