@@ -145,6 +145,12 @@ struct Skrybad: ParsableCommand {
             configuration.realTimeSpeed = speed
         }
         let store = try CatalogStore(dataDirectory: dataDir, catalog: catalog, recipients: recipients)
+        // Recordings on an unsynchronised clock are flagged here too (docs/retention.md, "An untrusted clock").
+        let clock: any SystemClockStatus = assumeClockSynchronised ? AssumedSynchronisedClock() : KernelClockStatus()
+        let trust = clock.trust(at: Date())
+        if !trust.isTrusted { alarm("clock-not-synchronised: \(trust.reason)") }
+        store.calls.isClockTrusted = { clock.trust(at: $0).isTrusted }
+        catalog.audit.signCheckpoints(with: deviceKey)
         if progress { store.onDurable = Self.progressPrinter() }
         let recorder = ContinuousRecorder(configuration: configuration, store: store)
         let sources = onSignals { recorder.requestStop() }

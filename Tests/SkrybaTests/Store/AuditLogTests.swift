@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import SkrybaPipeline
+import SkrybaSeal
 import SkrybaSystem
 import SkrybaSQLite
 import SkrybaStore
@@ -109,6 +110,45 @@ extension StoreTests {
                 let now = try reopened.audit.verify(trustedPublicKey: fixture.key.publicKey)
                 #expect(now.isIntact && now.lastSeq - now.coveredThrough < 64, "\(now.summary)")
             }
+        }
+
+        /// The same on the real daemon: 40 short calls on a simulated office, skrybad SIGKILLed once
+        /// the 30th recording's audio is durable — no clean exit, no closing checkpoint — and the log
+        /// is still signed to within 64 entries of its end.
+        @Test func aKilledDaemonLeavesFewerThan64UnsignedEntries() throws {
+            let directory = try makeTemporaryDirectory(prefix: "skryba-audit-kill")
+            var scenario = Scenario(announcement: "Rozmowy są nagrywane.", lines: [Scenario.Line(id: 1, name: "Sekretariat")], calls: [])
+            scenario.calls = (0..<40).map { Scenario.Call(line: 1, direction: .outgoing, at: 0.5 + Double($0) * 2, dial: "6", hangUpAfter: 1) }
+            let rendered = try ScenarioRenderer(scenario: scenario, directory: directory).render()
+            let config = "\(directory)/skryba.toml", data = "\(directory)/data"
+            try Simulator.configuration(for: scenario, recipients: [AgeIdentity().recipient], dataDirectory: data)
+                .write(toFile: config, atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Tool.product("skrybad"))
+            process.arguments = ["--config", config, "--stop-at-frame", "\(rendered.frames)", "--pacing", "simulation",
+                                 "--assume-clock-synchronised", "--progress"]
+            process.environment = ProcessInfo.processInfo.environment.merging(["ALSA_CONFIG_PATH": rendered.alsaConfiguration]) { $1 }
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var text = ""
+            while !text.contains(#"{"durable":"R000030""#) {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            #expect(text.contains(#"{"durable":"R000030""#), "the daemon got that far before it was killed")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal)
+
+            let audit = try Catalog(dataDirectory: data).audit
+            let key = try DeviceKey.load(path: "\(data)/\(DataLayout.deviceKey)")
+            let verification = try audit.verify(trustedPublicKey: key.publicKey)
+            #expect(verification.isIntact, "\(verification.summary)")
+            #expect(verification.lastSeq > 64 && verification.checkpointCount >= 2, "\(verification.summary)")
+            #expect(verification.lastSeq - verification.coveredThrough < 64, "\(verification.summary)")
         }
 
         @Test func anOldUnsignedEntryIsSignedAtTheNextWriteAfterFifteenMinutes() throws {
