@@ -8,6 +8,8 @@ let systemLibraries: [Target] = [
     .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
     .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+    // <sys/timex.h> from libc: whether the kernel's clock is synchronised (no library to link).
+    .systemLibrary(name: "CKernelClock"),
 ]
 
 let package = Package(
@@ -44,8 +46,9 @@ let package = Package(
         // The configuration file (TOML): parsing with line numbers, the model, validation.
         .target(name: "SkrybaConfig", dependencies: ["SkrybaCore", "SkrybaSeal", "SkrybaOpus"]),
 
-        // POSIX files with crash-safety discipline: fsync, directory fsync, truncation (no C module).
-        .target(name: "SkrybaSystem"),
+        // POSIX files with crash-safety discipline: fsync, directory fsync, truncation; whether the
+        // system clock is synchronised (adjtimex).
+        .target(name: "SkrybaSystem", dependencies: ["CKernelClock"]),
 
         // The sealed-recording format: age v1 header (X25519 recipients), authenticated records.
         .target(name: "SkrybaSeal", dependencies: ["SkrybaSystem", .product(name: "Crypto", package: "swift-crypto")]),

@@ -232,6 +232,44 @@ public struct RetentionConfiguration: Equatable, Sendable {
         }
     }
 
+    /// A `keep_free` value: a percentage of the recordings' filesystem, or an amount.
+    public enum KeepFree: Equatable, Sendable {
+        case percent(Double)
+        case bytes(Int64)
+        /// Why the value is refused, to follow the quoted value in the problem.
+        case refused(String)
+
+        /// The most any appliance's flash could hold: an amount above it is a typo, not a rule.
+        public static let largestAmount: Int64 = 1 << 50  // 1024 TiB
+        static let expected = "(a percentage from 1% to 90%, or an amount like \"2GiB\" or \"500MiB\")"
+
+        /// `"10%"` (1 to 90: 0% would keep nothing free, and above 90% almost nothing could be
+        /// recorded), `"2GiB"`, `"500MiB"`, `"1.5GiB"` (more than 0, at most 1024 TiB; whether it
+        /// fits the filesystem is checked when the daemon starts, where the size is known).
+        public static func parse(_ text: String) -> KeepFree {
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasSuffix("%") {
+                guard let percent = Double(trimmed.dropLast()), percent.isFinite else { return .refused("is not a free-space rule \(expected)") }
+                guard percent >= 1, percent <= 90 else {
+                    return .refused(percent < 1 ? "would keep no space free: give 1% to 90% of the recordings' filesystem (10% is the default)"
+                                                : "is more than 90% of the recordings' filesystem: almost nothing could be recorded; give 1% to 90%")
+                }
+                return .percent(percent)
+            }
+            let units: [(String, Double)] = [("TiB", 0x1p40), ("GiB", 0x1p30), ("MiB", 0x1p20)]
+            guard let (unit, scale) = units.first(where: { trimmed.hasSuffix($0.0) }),
+                  let amount = Double(trimmed.dropLast(unit.count).trimmingCharacters(in: .whitespaces)), amount.isFinite else {
+                return .refused("is not a free-space rule \(expected)")
+            }
+            let bytes = (amount * scale).rounded(.up)
+            guard bytes >= 1 else { return .refused("would keep no space free: give an amount above 0, like \"2GiB\", or a percentage") }
+            guard bytes <= Double(largestAmount) else {
+                return .refused("is more than any filesystem the appliance can have (at most 1024TiB); give the space to keep free, like \"2GiB\" or \"10%\"")
+            }
+            return .bytes(Int64(bytes))
+        }
+    }
+
     public static let defaultPeriod = Period.days(30)
     public static let defaultKeepFreePercent = 10.0
     public static let defaultCheckEveryMinutes = 60

@@ -3,6 +3,7 @@ import Foundation
 import SkrybaConfig
 import SkrybaPipeline
 import SkrybaStore
+import SkrybaSystem
 
 /// Who performs a change from the console: named in every audit entry it makes.
 struct ActorOption: ParsableArguments {
@@ -13,8 +14,9 @@ extension DataDirectoryOption {
     /// Data-subject rights on this appliance, with its device key to sign receipts.
     func rights(actor: String) throws -> DataSubjectRights {
         let dataDir = try dataDir
-        return DataSubjectRights(catalog: try catalog(actor: actor), dataDirectory: dataDir,
-                                 signer: try DeviceKey.load(path: "\(dataDir)/\(DataLayout.deviceKey)"))
+        let catalog = try catalog(actor: actor), key = try DeviceKey.load(path: "\(dataDir)/\(DataLayout.deviceKey)")
+        catalog.audit.signCheckpoints(with: key)
+        return DataSubjectRights(catalog: catalog, dataDirectory: dataDir, signer: key)
     }
 
     /// The register of secured copies.
@@ -176,7 +178,7 @@ struct CopiesReleaseCommand: ParsableCommand {
 struct RetentionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retention", abstract: "Retention (R6): skrybad runs it at start-up and every check_every_minutes.",
-        subcommands: [RetentionRunCommand.self])
+        subcommands: [RetentionRunCommand.self, RetentionPreviewCommand.self, RetentionUntrustedCommand.self])
 }
 
 struct RetentionRunCommand: ParsableCommand {
@@ -189,13 +191,83 @@ struct RetentionRunCommand: ParsableCommand {
         let configuration = try ConfigurationLoader.load(path: config)
         let catalog = try Catalog(dataDirectory: configuration.dataDirectory, actor: "skryba retention")
         let key = try DeviceKey.load(path: "\(configuration.dataDirectory)/\(DataLayout.deviceKey)")
-        let report = try RetentionSetup.engine(configuration, catalog: catalog, signer: key).run(at: Date())
+        catalog.audit.signCheckpoints(with: key)
+        try RetentionSetup.checkFilesystem(configuration)
+        let report = try RetentionSetup.engine(configuration, catalog: catalog, signer: key, clock: KernelClockStatus()).run(at: Date())
+        if let change = report.policyChange {
+            print("the policy changed: \(change.changes.count) recording(s) rescheduled to \(RetentionSetup.policy(configuration.retention))")
+        }
+        if !report.clock.isTrusted { print("nothing deleted by date: \(report.clock.reason)") }
         for item in report.deleted + report.lapsedCopies { print("deleted \(item.subject): \(item.rule)") }
         for failure in report.failures { print("FAILED: \(failure)") }
         print("\(report.deleted.count) recording(s) and \(report.lapsedCopies.count) secured cop(ies) deleted, \(report.bytesFreed) bytes freed")
         if report.nothingDeletable { print("ALARM: storage below its free-space rule and nothing left that may be deleted") }
         if let receipt = report.receipt { print("deletion receipt: audit entry \(receipt.seq), signed by the device key") }
+        if let status = report.untrustedDateStatus { print(status) }
         if !report.failures.isEmpty { throw ExitCode.failure }
+    }
+}
+
+struct RetentionPreviewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preview",
+        abstract: "Before changing the retention policy: what the policy of --config would reschedule and delete on this appliance.",
+        discussion: """
+            Changes nothing. Give the edited configuration file (its data_dir, or --data-dir). skrybad applies a changed policy at its
+            next start and audits it (retention-policy-changed); the recordings listed here are then deleted by that start's retention
+            run. Deletions for space depend on the free space then and are not predicted.
+            """)
+
+    @OptionGroup var data: DataDirectoryOption
+
+    func run() throws {
+        let configuration: SkrybaConfiguration
+        do { configuration = try ConfigurationLoader.load(path: data.config) } catch {
+            throw ValidationError("cannot use \(data.config):\n\(error)")
+        }
+        let policy = RetentionSetup.policy(configuration.retention)
+        let plan = try data.catalog(actor: "skryba retention").retentionPreview(policy, at: Date())
+        print("policy of \(data.config): \(policy)")
+        print("\(plan.changes.count) recording(s) would get a new deadline (\(plan.earlier) earlier); "
+              + "\(plan.dueNow.count) would be deleted at the next retention run")
+        if !plan.dueNow.isEmpty {
+            print("id\tline\tdirection\tstart (UTC)\tnow kept by\tnew rule\tnew deadline (UTC)")
+            for planned in plan.dueNow {
+                let row = planned.row
+                print([row.id.description, String(row.line), row.direction.rawValue, UTCTimestamp.string(from: row.startUTC),
+                       row.retentionRule ?? "not yet scheduled", planned.newRule,
+                       planned.newDeadlineUTC.map(UTCTimestamp.string(from:)) ?? "-"].joined(separator: "\t"))
+            }
+        }
+        let untrusted = try data.catalog(actor: "skryba retention").recordings(status: nil, includeDeleted: false, includeRestricted: true)
+            .filter(\.clockUntrusted).count
+        if untrusted > 0 {
+            print("\(untrusted) recording(s) dated on an untrusted clock are kept whatever the policy: see skryba retention untrusted")
+        }
+    }
+}
+
+struct RetentionUntrustedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "untrusted",
+        abstract: "Recordings made while the system clock was not synchronised: retention never deletes them by their date.",
+        discussion: """
+            Their start time is what the unset clock read (often 1970). Each one is evidence of a call whose real date the DPO must
+            establish (from the office's records, the PBX's log); one that must go is erased with skryba recordings erase.
+            """)
+
+    @OptionGroup var data: DataDirectoryOption
+
+    func run() throws {
+        let rows = try data.catalog(actor: "skryba retention").recordings(status: nil, includeDeleted: false, includeRestricted: true)
+            .filter(\.clockUntrusted)
+        print("\(rows.count) recording(s) dated on an untrusted clock")
+        guard !rows.isEmpty else { return }
+        print("id\tline\tdirection\tstart as recorded (untrusted)\tduration (s)\tstatus\tfile")
+        for row in rows {
+            print([row.id.description, String(row.line), row.direction.rawValue, UTCTimestamp.string(from: row.startUTC),
+                   row.durationMs.map { String($0 / 1000) } ?? "-", row.status.rawValue, row.filePath ?? "-"].joined(separator: "\t"))
+        }
     }
 }
 

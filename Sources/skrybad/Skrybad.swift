@@ -7,6 +7,7 @@ import SkrybaOpus
 import SkrybaPipeline
 import SkrybaSeal
 import SkrybaStore
+import SkrybaSystem
 
 @main
 struct Skrybad: ParsableCommand {
@@ -30,6 +31,8 @@ struct Skrybad: ParsableCommand {
     var pacing: String?
     @Option(help: "Simulation only: deliver a file PCM at this many times real time (e.g. 1 for real time).") var speed: Double?
     @Flag(help: "Print a JSON line to stdout after every durable (fsync'ed) record.") var progress = false
+    @Flag(help: "Simulations and test benches without a time daemon: trust the system clock unless it reads before 2026 (docs/retention.md).")
+    var assumeClockSynchronised = false
 
     @Option(help: "Whole-line mode: ALSA capture PCM name.") var capture: String?
     @Option(help: "Whole-line mode: interleaved channels the capture device delivers.") var channels: Int?
@@ -82,9 +85,12 @@ struct Skrybad: ParsableCommand {
         options.stopAtFrame = stopAtFrame
         options.speed = speed
         options.simulation = (pacing ?? "device") == "simulation"
+        if assumeClockSynchronised { options.clock = AssumedSynchronisedClock() }
         let appliance = try Appliance(configuration: configuration, options: options, makeGPIOSignals: GPIOBackend.make(_:anchor:))
         for finding in appliance.recovery.findings { FileHandle.standardError.write(Data("skrybad: recovery: \(finding)\n".utf8)) }
         for item in appliance.startupRetention.deleted { FileHandle.standardError.write(Data("skrybad: retention: deleted \(item.subject): \(item.rule)\n".utf8)) }
+        if let status = appliance.startupRetention.untrustedDateStatus { FileHandle.standardError.write(Data("skrybad: retention: \(status)\n".utf8)) }
+        for raised in appliance.recorder.alarms.alarms { alarm(raised.description) }  // raised while starting
         appliance.recorder.alarms.onAlarm = { alarm($0.description) }
         // Retention runs at start-up (above) and then every check_every_minutes while recording.
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "skryba.retention"))
@@ -139,6 +145,12 @@ struct Skrybad: ParsableCommand {
             configuration.realTimeSpeed = speed
         }
         let store = try CatalogStore(dataDirectory: dataDir, catalog: catalog, recipients: recipients)
+        // Recordings on an unsynchronised clock are flagged here too (docs/retention.md, "An untrusted clock").
+        let clock: any SystemClockStatus = assumeClockSynchronised ? AssumedSynchronisedClock() : KernelClockStatus()
+        let trust = clock.trust(at: Date())
+        if !trust.isTrusted { alarm("clock-not-synchronised: \(trust.reason)") }
+        store.calls.isClockTrusted = { clock.trust(at: $0).isTrusted }
+        catalog.audit.signCheckpoints(with: deviceKey)
         if progress { store.onDurable = Self.progressPrinter() }
         let recorder = ContinuousRecorder(configuration: configuration, store: store)
         let sources = onSignals { recorder.requestStop() }

@@ -95,15 +95,14 @@ struct Validator {
                 if let period = retentionPeriod(s, direction.rawValue) { retention.perDirection[direction] = period }
             }
             if let (text, value) = string(s, "keep_free") {
-                let trimmed = text.trimmingCharacters(in: .whitespaces)
-                let units: [(String, Int64)] = [("GiB", 1 << 30), ("MiB", 1 << 20)]
-                if trimmed.hasSuffix("%"), let percent = Double(trimmed.dropLast()), (0...90).contains(percent) {
+                switch RetentionConfiguration.KeepFree.parse(text) {
+                case .percent(let percent):
                     retention.keepFreePercent = percent
-                } else if let (unit, scale) = units.first(where: { trimmed.hasSuffix($0.0) }), let amount = Double(trimmed.dropLast(unit.count)), amount >= 0 {
+                case .bytes(let bytes):
                     retention.keepFreePercent = nil
-                    retention.keepFreeBytes = Int64(amount * Double(scale))
-                } else {
-                    report(value.line, s.keyPath("keep_free"), "\(value.literal) is not a free-space rule (\"10%\" up to 90%, or an amount like \"2GiB\" or \"500MiB\")")
+                    retention.keepFreeBytes = bytes
+                case .refused(let reason):
+                    report(value.line, s.keyPath("keep_free"), "\(value.literal) \(reason)")
                 }
             }
             if let (minutes, value) = integer(s, "check_every_minutes") {

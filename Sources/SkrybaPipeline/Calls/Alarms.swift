@@ -8,8 +8,12 @@ public struct Alarm: Equatable, Sendable, Codable, CustomStringConvertible {
         case noCaptureSignal = "no-capture-signal"
         case recordingFailed = "recording-failed"
         case playbackFailed = "playback-failed"
-        /// The free-space rule is not met and everything left is held or being recorded.
+        /// Not even the room a new call needs is free, and nothing more may be deleted.
         case storageFull = "storage-full"
+        /// Below the `keep_free` rule, nothing more may be deleted, but calls still fit.
+        case storageNearlyFull = "storage-nearly-full"
+        /// The system clock is not synchronised: new recordings are flagged, retention keeps them.
+        case clockNotSynchronised = "clock-not-synchronised"
     }
     public var kind: Kind
     public var line: Int

@@ -3,6 +3,7 @@ import Foundation
 import SkrybaConfig
 import SkrybaCore
 import SkrybaStore
+import SkrybaSystem
 
 /// Builds the call-recording appliance from its configuration: catalog, device key, recovery,
 /// announcements, the ring/hook backend, one `CallLineSetup` per line.
@@ -15,6 +16,8 @@ public struct Appliance {
     public let retention: RetentionEngine
     /// The retention run at start-up (after recovery).
     public let startupRetention: RetentionReport
+    /// Clock and storage alarms from retention and new calls.
+    public let retentionMonitor: RetentionMonitor
 
     public struct Options: Sendable {
         public var stopAtFrame: UInt64?
@@ -26,6 +29,8 @@ public struct Appliance {
         public var replayDecisionDelayFrames: UInt64 = 0
         /// Look PCM names up in this asound.conf only (tests); nil = alsa-lib's global configuration.
         public var alsaConfigurationFile: String?
+        /// Whether the system clock is synchronised (docs/retention.md, "An untrusted clock").
+        public var clock: any SystemClockStatus = KernelClockStatus()
         public init() {}
     }
 
@@ -40,9 +45,11 @@ public struct Appliance {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         catalog = try Catalog(dataDirectory: configuration.dataDirectory)
         deviceKey = try DeviceKey.loadOrCreate(dataDirectory: configuration.dataDirectory, audit: catalog.audit, at: Date())
+        catalog.audit.signCheckpoints(with: deviceKey)
         try Self.auditConfigurationChange(configuration, catalog: catalog)
         recovery = try Fsck.run(dataDirectory: configuration.dataDirectory, catalog: catalog, signer: deviceKey, at: Date())
-        retention = RetentionSetup.engine(configuration, catalog: catalog, signer: deviceKey)
+        try RetentionSetup.checkFilesystem(configuration)
+        retention = RetentionSetup.engine(configuration, catalog: catalog, signer: deviceKey, clock: options.clock)
         startupRetention = try retention.run(at: Date())
 
         let signals: any LineSignalSource
@@ -83,26 +90,25 @@ public struct Appliance {
         let store = try CallStore(dataDirectory: configuration.dataDirectory, catalog: catalog, recipients: configuration.recipients)
         recorder = CallRecorder(capture: capture, lines: setups, playbackPCM: configuration.audio.playback,
                                 playbackChannels: configuration.audio.playbackChannels, store: store, signals: signals)
-        let retention = retention, alarms = recorder.alarms
+        let retention = retention, monitor = RetentionMonitor(alarms: recorder.alarms, clock: options.clock)
+        retentionMonitor = monitor
+        let bitrate = configuration.opus.bitrate
         store.beforeOpen = {
-            // Room for a call of several minutes before its file is created.
-            if let report = try? retention.makeRoom(bytesNeeded: 4 << 20, at: Date()) { Self.alarmIfFull(report, alarms) }
+            // Room for what a call really needs (docs/retention.md, "Room for the next call") before its file is created.
+            if let room = try? retention.roomForNextCall(bitrate: bitrate), let report = try? retention.makeRoom(bytesNeeded: room, at: Date()) {
+                monitor.observe(report)
+            }
         }
-        Self.alarmIfFull(startupRetention, alarms)
+        store.isClockTrusted = { monitor.clockTrust(at: $0).isTrusted }
+        monitor.observe(startupRetention)
     }
 
     /// Runs retention now (the daemon's timer); raises the storage alarm when nothing may be deleted.
     @discardableResult
     public func runRetention() throws -> RetentionReport {
         let report = try retention.run(at: Date())
-        Self.alarmIfFull(report, recorder.alarms)
+        retentionMonitor.observe(report)
         return report
-    }
-
-    static func alarmIfFull(_ report: RetentionReport, _ alarms: AlarmBoard) {
-        guard report.nothingDeletable else { return }
-        alarms.raise(Alarm(kind: .storageFull, line: 0, frame: 0,
-                           message: "free space is below the [retention] keep_free rule and every recording left is held or being recorded"))
     }
 
     /// A `config-changed` audit entry when the configuration file is not the one the appliance last

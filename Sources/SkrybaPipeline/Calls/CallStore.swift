@@ -15,6 +15,9 @@ public final class CallStore: @unchecked Sendable {
     /// Called before a recording's file is created: retention makes room when the free-space rule
     /// is not met, so a full disk never stops a call while anything may be deleted.
     public var beforeOpen: (() -> Void)?
+    /// Whether the system clock can be trusted for a call starting then; a recording started on
+    /// an untrusted clock is flagged in the catalog (docs/retention.md, "An untrusted clock").
+    public var isClockTrusted: ((Date) -> Bool)?
 
     public struct Started {
         public var id: RecordingID
@@ -41,6 +44,8 @@ public final class CallStore: @unchecked Sendable {
     /// Any new recording: its row first, then its sealed file at `recordings/YYYY/MM/DD/<id>.skryba`.
     public func open(_ recording: NewRecording) throws -> Started {
         beforeOpen?()
+        var recording = recording
+        recording.clockUntrusted = recording.clockUntrusted || !(isClockTrusted?(recording.startUTC) ?? true)
         let id = try catalog.insert(recording, at: Date())
         let relative = DataLayout.recordingPath(id, startUTC: recording.startUTC)
         let path = "\(dataDirectory)/\(relative)"

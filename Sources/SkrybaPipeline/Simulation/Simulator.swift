@@ -62,7 +62,7 @@ public enum Simulator {
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: skrybad)
-        process.arguments = ["--config", configurationFile, "--stop-at-frame", "\(rendered.frames)", "--pacing", "simulation"]
+        process.arguments = ["--config", configurationFile, "--stop-at-frame", "\(rendered.frames)", "--pacing", "simulation", "--assume-clock-synchronised"]
         var environment = ProcessInfo.processInfo.environment
         environment["ALSA_CONFIG_PATH"] = rendered.alsaConfiguration
         process.environment = environment

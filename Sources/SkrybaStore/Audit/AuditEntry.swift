@@ -20,6 +20,10 @@ public enum AuditKind: String, Sendable, Codable, CaseIterable {
     case deletionReceipt = "deletion-receipt"
     case retentionScheduled = "retention-scheduled"
     case retentionPolicyApplied = "retention-policy-applied"
+    /// The configuration's policy differs from the one the stored deadlines came from (old → new).
+    case retentionPolicyChanged = "retention-policy-changed"
+    /// Recordings kept because their date came from an unsynchronised clock.
+    case retentionDateUntrusted = "retention-date-untrusted"
     case recordingRestricted = "recording-restricted"
     case recordingUnrestricted = "recording-unrestricted"
     case recordingCorrected = "recording-corrected"

@@ -75,17 +75,59 @@ public final class AuditLog: Sendable {
         try connection.write("writing an audit checkpoint") { database in
             let hasEntries = try database.prepare("SELECT 1 FROM audit_log LIMIT 1").rows().isEmpty == false
             guard hasEntries else { throw CatalogError.emptyAuditLog }
-            let entry = try Self.append(.checkpoint, subject: nil,
-                                        details: ["public_key": signer.publicKeyHex, "fingerprint": signer.fingerprint],
-                                        actor: actor, at: now, in: database)
-            let signature = signer.sign(AuditCheckpoint.message(seq: entry.seq, hash: entry.hash))
-            let checkpoint = AuditCheckpoint(seq: entry.seq, hash: entry.hash, timeUTC: entry.timeUTC,
-                                             publicKey: signer.publicKey, signature: signature)
-            try database.prepare("INSERT INTO audit_checkpoints (seq, hash, time_utc, public_key, signature) VALUES (?, ?, ?, ?, ?)")
-                .run([.integer(checkpoint.seq), .blob(Array(checkpoint.hash)), .text(checkpoint.timeUTC),
-                      .blob(Array(checkpoint.publicKey)), .blob(Array(checkpoint.signature))])
-            return checkpoint
+            return try Self.appendCheckpoint(signer: signer, actor: actor, at: now, in: database)
         }
+    }
+
+    /// A checkpoint when entries were appended since the last one; nil when the log is already
+    /// covered (or empty). Every retention run ends with it.
+    @discardableResult
+    public func checkpointIfUncovered(signer: DeviceKey, at now: Date) throws -> AuditCheckpoint? {
+        try connection.write("writing an audit checkpoint") { database in
+            let tail = try Self.uncoveredTail(in: database)
+            guard tail.count > 0 else { return nil }
+            return try Self.appendCheckpoint(signer: signer, actor: actor, at: now, in: database)
+        }
+    }
+
+    /// From now on, any write on this catalog's connection that leaves `everyEntries` or more
+    /// entries beyond the last checkpoint, or an uncovered entry written `everyMinutes` or more
+    /// before the newest, appends a checkpoint in the same transaction, dated like the newest
+    /// entry. So a power cut leaves fewer than `everyEntries` unsigned entries at the end of the
+    /// log (docs/storage.md, "Signed checkpoints"). The daemon turns it on with its device key.
+    public func signCheckpoints(with signer: DeviceKey, everyEntries: Int = 64, everyMinutes: Int = 15) {
+        let actor = actor, entries = Int64(max(1, everyEntries)), age = TimeInterval(max(1, everyMinutes) * 60)
+        connection.setBeforeCommit { database in
+            let tail = try Self.uncoveredTail(in: database)
+            guard tail.count > 0, let newest = tail.newestTime else { return }
+            guard tail.count >= entries || (tail.oldestTime.map { newest.timeIntervalSince($0) >= age } ?? false) else { return }
+            _ = try Self.appendCheckpoint(signer: signer, actor: actor, at: newest, in: database)
+        }
+    }
+
+    /// Entries after the last checkpoint: how many, and the times of the first and last of them.
+    static func uncoveredTail(in database: SQLiteDatabase) throws -> (count: Int64, oldestTime: Date?, newestTime: Date?) {
+        let head = try database.prepare("SELECT seq, time_utc FROM audit_log ORDER BY seq DESC LIMIT 1").rows().first
+        guard let head, case .integer(let headSeq) = head[0], case .text(let headTime) = head[1] else { return (0, nil, nil) }
+        let covered = try database.prepare("SELECT max(seq) FROM audit_checkpoints").rows().first?.first
+        let coveredSeq: Int64 = if case .integer(let seq) = covered { seq } else { 0 }
+        guard headSeq > coveredSeq else { return (0, nil, nil) }
+        let first = try database.prepare("SELECT time_utc FROM audit_log WHERE seq = ?").rows([.integer(coveredSeq + 1)]).first?.first
+        let firstTime: Date? = if case .text(let text) = first { UTCTimestamp.date(from: text) } else { nil }
+        return (headSeq - coveredSeq, firstTime, UTCTimestamp.date(from: headTime))
+    }
+
+    /// The checkpoint entry and its signature row, inside the caller's transaction.
+    static func appendCheckpoint(signer: DeviceKey, actor: String, at now: Date, in database: SQLiteDatabase) throws -> AuditCheckpoint {
+        let entry = try append(.checkpoint, subject: nil, details: ["public_key": signer.publicKeyHex, "fingerprint": signer.fingerprint],
+                               actor: actor, at: now, in: database)
+        let signature = signer.sign(AuditCheckpoint.message(seq: entry.seq, hash: entry.hash))
+        let checkpoint = AuditCheckpoint(seq: entry.seq, hash: entry.hash, timeUTC: entry.timeUTC,
+                                         publicKey: signer.publicKey, signature: signature)
+        try database.prepare("INSERT INTO audit_checkpoints (seq, hash, time_utc, public_key, signature) VALUES (?, ?, ?, ?, ?)")
+            .run([.integer(checkpoint.seq), .blob(Array(checkpoint.hash)), .text(checkpoint.timeUTC),
+                  .blob(Array(checkpoint.publicKey)), .blob(Array(checkpoint.signature))])
+        return checkpoint
     }
 
     /// Walks the whole chain and every checkpoint from one consistent snapshot; see `AuditVerifier`.

@@ -45,6 +45,7 @@ public final class Catalog: Sendable {
             details["announcement_sha256"] = new.announcement?.sha256
             details["consent"] = new.consent?.rawValue
             details["retention_deadline_utc"] = new.retentionDeadlineUTC.map(UTCTimestamp.string(from:))
+            if new.clockUntrusted { details["clock_untrusted"] = "true" }
             try AuditLog.append(.recordingStarted, subject: id.description, details: details, actor: audit.actor,
                                 at: now, in: database)
             return id
@@ -80,15 +81,15 @@ public final class Catalog: Sendable {
         try database.prepare("""
             INSERT INTO recordings (line, direction, start_utc, start_frame, status, caller_number, dialed_digits,
                 announcement_id, announcement_sha256, announcement_completed, consent, retention_deadline_utc,
-                recipients, created_utc, updated_utc)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                recipients, created_utc, updated_utc, clock_untrusted)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).run([
                 .integer(Int64(new.line)), .text(new.direction.rawValue), .text(UTCTimestamp.string(from: new.startUTC)),
                 .integer(Int64(clamping: new.startFrame)), .text(status.rawValue), .optional(new.callerNumber), .optional(new.dialedDigits),
                 .optional(new.announcement?.id), .optional(new.announcement?.sha256),
                 .optional(new.announcement?.completed), .optional(new.consent?.rawValue),
                 .optional(new.retentionDeadlineUTC.map(UTCTimestamp.string(from:))), .text(jsonArray(new.recipients)),
-                .text(time), .text(time),
+                .text(time), .text(time), .optional(new.clockUntrusted),
             ])
         return RecordingID(rawValue: database.lastInsertRowID)
     }
@@ -221,7 +222,7 @@ public final class Catalog: Sendable {
             SELECT id, line, direction, start_utc, start_frame, end_frame, duration_ms, status, caller_number,
                 dialed_digits, announcement_id, announcement_sha256, announcement_completed, consent, file_path,
                 file_size, file_sha256, retention_deadline_utc, hold_refs, recipients, created_utc, updated_utc,
-                retention_rule, deletion_started_utc, deletion_rule, deleted_utc, restricted_utc
+                retention_rule, deletion_started_utc, deletion_rule, deleted_utc, restricted_utc, clock_untrusted
             FROM recordings WHERE \(condition) ORDER BY id
             """).rows(values).map { values in
             var reader = RowReader(table: "recordings", row: values)
@@ -251,7 +252,8 @@ public final class Catalog: Sendable {
                 retentionRule: try reader.optionalText("retention_rule"),
                 deletionStartedUTC: try reader.optionalDate("deletion_started_utc"),
                 deletionRule: try reader.optionalText("deletion_rule"), deletedUTC: try reader.optionalDate("deleted_utc"),
-                restrictedUTC: try reader.optionalDate("restricted_utc"))
+                restrictedUTC: try reader.optionalDate("restricted_utc"),
+                clockUntrusted: try reader.integer("clock_untrusted") != 0)
         }
     }
 }

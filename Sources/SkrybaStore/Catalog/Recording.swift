@@ -80,10 +80,14 @@ public struct NewRecording: Equatable, Sendable {
     public var announcement: Announcement?
     public var consent: Consent?
     public var retentionDeadlineUTC: Date?
+    /// The system clock was not synchronised when the call started: `startUTC` says nothing, and
+    /// retention never deletes the recording on its date (docs/retention.md, "An untrusted clock").
+    public var clockUntrusted: Bool
 
     public init(line: Int, direction: RecordingDirection, startUTC: Date, startFrame: UInt64, recipients: [String],
                 callerNumber: String? = nil, dialedDigits: String? = nil, announcement: Announcement? = nil,
-                consent: Consent? = nil, retentionDeadlineUTC: Date? = nil) {
+                consent: Consent? = nil, retentionDeadlineUTC: Date? = nil, clockUntrusted: Bool = false) {
+        self.clockUntrusted = clockUntrusted
         self.line = line
         self.direction = direction
         self.startUTC = startUTC
@@ -133,6 +137,8 @@ public struct RecordingRow: Equatable, Sendable, Codable {
     public var deletedUTC: Date?
     /// Set while processing is restricted (GDPR art. 18): kept, but left out of ordinary exports.
     public var restrictedUTC: Date?
+    /// Started while the system clock was not synchronised (`clock_untrusted`): its dates are not evidence of when.
+    public var clockUntrusted: Bool
 
     /// Deleted, or its deletion has begun and fsck / the next retention run will finish it.
     public var isDeleted: Bool { deletionStartedUTC != nil }
@@ -144,7 +150,8 @@ public struct RecordingRow: Equatable, Sendable, Codable {
                 filePath: String? = nil, fileSize: Int64? = nil, fileSHA256: String? = nil,
                 retentionDeadlineUTC: Date? = nil, holdRefs: [String] = [], recipients: [String],
                 createdUTC: Date, updatedUTC: Date, retentionRule: String? = nil, deletionStartedUTC: Date? = nil,
-                deletionRule: String? = nil, deletedUTC: Date? = nil, restrictedUTC: Date? = nil) {
+                deletionRule: String? = nil, deletedUTC: Date? = nil, restrictedUTC: Date? = nil, clockUntrusted: Bool = false) {
+        self.clockUntrusted = clockUntrusted
         self.retentionRule = retentionRule
         self.deletionStartedUTC = deletionStartedUTC
         self.deletionRule = deletionRule

@@ -142,6 +142,11 @@ enum Schema {
             );
             CREATE INDEX corrections_by_recording ON corrections (recording);
             """),
+        // Issue 8 item 5 (retention): recordings started while the system clock was not synchronised
+        // (docs/retention.md, "An untrusted clock"). Retention never deletes them on their date.
+        Migration(version: 3, sql: """
+            ALTER TABLE recordings ADD COLUMN clock_untrusted INTEGER NOT NULL DEFAULT 0 CHECK (clock_untrusted IN (0, 1));
+            """),
     ]
 
     static var currentVersion: Int64 { migrations.last!.version }

@@ -24,8 +24,22 @@ final class StoreConnection: @unchecked Sendable {
         }
     }
 
+    /// Runs at the end of every write transaction, before it commits (the audit log's automatic
+    /// checkpoints, `AuditLog.signCheckpoints`). Guarded by `lock`, like the database.
+    private var beforeCommit: ((SQLiteDatabase) throws -> Void)?
+
+    func setBeforeCommit(_ hook: @escaping (SQLiteDatabase) throws -> Void) {
+        lock.withLock { beforeCommit = hook }
+    }
+
     /// Like `read`, inside one IMMEDIATE transaction: all of `body` commits, or none of it.
     func write<T>(_ action: @autoclosure () -> String, _ body: (SQLiteDatabase) throws -> T) throws -> T {
-        try read(action()) { database in try database.transaction(.immediate) { try body(database) } }
+        try read(action()) { database in
+            try database.transaction(.immediate) {
+                let result = try body(database)
+                try beforeCommit?(database)
+                return result
+            }
+        }
     }
 }

@@ -1,6 +1,25 @@
 import Foundation
 import SkrybaSQLite
 
+/// What a retention policy does to the rows already in the catalog (`retentionPreview`,
+/// `followRetentionPolicy`, `applyRetentionPolicy`).
+public struct RetentionPlan: Equatable, Sendable {
+    public struct Row: Equatable, Sendable {
+        /// As stored now (old rule and deadline).
+        public var row: RecordingRow
+        public var newRule: String
+        public var newDeadlineUTC: Date?
+    }
+
+    /// Scheduled rows whose deadline or rule the policy changes.
+    public var changes: [Row]
+    /// Finished, not held, dated on a trusted clock, with a deadline under the policy that has
+    /// passed: what the next run deletes (whether or not their deadline changed).
+    public var dueNow: [Row]
+    /// Of `changes`, how many get an earlier deadline.
+    public var earlier: Int
+}
+
 /// What `applyRetentionPolicy` changed.
 public struct RetentionPolicyChange: Equatable, Sendable {
     /// Rows whose deadline or rule changed.
@@ -36,26 +55,90 @@ extension Catalog {
     public func applyRetentionPolicy(_ policy: RetentionPolicy, by actor: String? = nil, at now: Date) throws -> RetentionPolicyChange {
         if let problem = policy.problems.first { throw RetentionError.invalid("retention policy: \(problem)") }
         return try connection.write("applying a retention policy") { database in
-            let rows = try Self.rows(where: "deletion_started_utc IS NULL AND status != 'discarded'", [], in: database)
-            var change = RetentionPolicyChange(rescheduled: 0, earlier: 0, dueNow: 0)
-            var changed: [RecordingRow] = []
-            for row in rows {
-                let period = policy.period(line: row.line, direction: row.direction)
-                let deadline = period.deadline(from: row.startUTC).map { UTCTimestamp.date(from: UTCTimestamp.string(from: $0))! }
-                if deadline != row.retentionDeadlineUTC || period.rule != row.retentionRule {
-                    changed.append(row)
-                    change.rescheduled += 1
-                    if let deadline, row.retentionDeadlineUTC.map({ deadline < $0 }) ?? true { change.earlier += 1 }
-                }
-                if let deadline, deadline <= now, try Self.activeHoldReferences(of: row.id, in: database).isEmpty { change.dueNow += 1 }
-            }
-            try Self.stamp(changed, policy: policy, at: now, in: database)
+            let plan = try Self.retentionPlan(policy, at: now, in: database)
+            try Self.stamp(plan.changes.map(\.row), policy: policy, at: now, in: database)
             try AuditLog.append(.retentionPolicyApplied, subject: nil,
-                                details: ["policy": policy.description, "rescheduled": String(change.rescheduled),
-                                          "earlier": String(change.earlier), "due_now": String(change.dueNow)],
+                                details: ["policy": policy.description, "rescheduled": String(plan.changes.count),
+                                          "earlier": String(plan.earlier), "due_now": String(plan.dueNow.count)],
                                 actor: actor ?? audit.actor, at: now, in: database)
-            return change
+            return RetentionPolicyChange(rescheduled: plan.changes.count, earlier: plan.earlier, dueNow: plan.dueNow.count)
         }
+    }
+
+    /// What `policy` would change if it were in force at `now`, without changing anything: the
+    /// rows whose deadline or rule it changes, and the recordings the next run would then delete
+    /// (`skryba retention preview`). Capacity deletions depend on the space free then, so they are
+    /// not predicted.
+    public func retentionPreview(_ policy: RetentionPolicy, at now: Date) throws -> RetentionPlan {
+        if let problem = policy.problems.first { throw RetentionError.invalid("retention policy: \(problem)") }
+        return try connection.read("previewing a retention policy") { database in
+            try database.transaction(.deferred) { try Self.retentionPlan(policy, at: now, in: database) }
+        }
+    }
+
+    /// Makes the stored deadlines follow the policy in force: rows already scheduled under another
+    /// policy (a changed `period`, a new override) get the deadline `policy` gives them, with one
+    /// `retention-policy-changed` entry (old → new policy, how many changed, which are now due).
+    /// Every retention run calls it, so a change in the configuration reaches existing recordings
+    /// at the next start. nil when every row already follows the policy.
+    @discardableResult
+    public func followRetentionPolicy(_ policy: RetentionPolicy, by actor: String? = nil, at now: Date) throws -> RetentionPlan? {
+        if let problem = policy.problems.first { throw RetentionError.invalid("retention policy: \(problem)") }
+        return try connection.write("following the retention policy") { database in
+            // Cheap first (one pass in SQLite, a handful of groups): a row's rule names its period, and
+            // its deadline is that period from its start, so rules that match mean nothing to change.
+            let groups = try database.prepare("""
+                SELECT DISTINCT line, direction, retention_rule FROM recordings
+                WHERE deletion_started_utc IS NULL AND status != 'discarded' AND retention_rule IS NOT NULL
+                """).rows()
+            let follows = groups.allSatisfy { group in
+                guard case .integer(let line) = group[0], case .text(let direction) = group[1], case .text(let rule) = group[2],
+                      let direction = RecordingDirection(rawValue: direction) else { return false }
+                return policy.period(line: Int(line), direction: direction).rule == rule
+            }
+            guard !follows else { return nil }
+            let plan = try Self.retentionPlan(policy, at: now, includeUnscheduled: false, in: database)
+            guard !plan.changes.isEmpty else { return nil }
+            let previous = try database.prepare("""
+                SELECT kind, details FROM audit_log WHERE kind IN ('retention-policy-changed', 'retention-policy-applied', 'retention-scheduled')
+                ORDER BY seq DESC LIMIT 1
+                """).rows().first
+            var old = "unknown"
+            if let previous, case .text(let kind) = previous[0], case .text(let details) = previous[1],
+               let decoded = try? JSONDecoder().decode([String: String].self, from: Data(details.utf8)) {
+                old = decoded[kind == AuditKind.retentionPolicyChanged.rawValue ? "new_policy" : "policy"] ?? old
+            }
+            try Self.stamp(plan.changes.map(\.row), policy: policy, at: now, in: database)
+            try AuditLog.append(.retentionPolicyChanged, subject: nil, details: [
+                "old_policy": old, "new_policy": policy.description, "rescheduled": String(plan.changes.count),
+                "earlier": String(plan.earlier), "due_now": String(plan.dueNow.count),
+                "due_recordings": plan.dueNow.map(\.row.id.description).joined(separator: ","),
+            ], actor: actor ?? audit.actor, at: now, in: database)
+            return plan
+        }
+    }
+
+    /// The one computation behind apply, preview and follow: rows not being deleted, not discarded
+    /// (and, unless `includeUnscheduled`, already scheduled), with the deadline `policy` gives them.
+    static func retentionPlan(_ policy: RetentionPolicy, at now: Date, includeUnscheduled: Bool = true,
+                              in database: SQLiteDatabase) throws -> RetentionPlan {
+        let rows = try rows(where: "deletion_started_utc IS NULL AND status != 'discarded'", [], in: database)
+        var plan = RetentionPlan(changes: [], dueNow: [], earlier: 0)
+        for row in rows {
+            let period = policy.period(line: row.line, direction: row.direction)
+            // Through the stored form (whole milliseconds), so an unchanged deadline compares equal.
+            let deadline = period.deadline(from: row.startUTC).flatMap { UTCTimestamp.date(from: UTCTimestamp.string(from: $0)) }
+            let planned = RetentionPlan.Row(row: row, newRule: period.rule, newDeadlineUTC: deadline)
+            if includeUnscheduled || row.retentionRule != nil, deadline != row.retentionDeadlineUTC || period.rule != row.retentionRule {
+                plan.changes.append(planned)
+                if let deadline, row.retentionDeadlineUTC.map({ deadline < $0 }) ?? true { plan.earlier += 1 }
+            }
+            if let deadline, deadline <= now, !row.clockUntrusted, row.status == .complete || row.status == .interrupted,
+               try activeHoldReferences(of: row.id, in: database).isEmpty {
+                plan.dueNow.append(planned)
+            }
+        }
+        return plan
     }
 
     /// Recordings in id order, without deleted ones (and without restricted ones unless asked).

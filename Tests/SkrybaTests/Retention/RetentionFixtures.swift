@@ -31,7 +31,12 @@ struct RetentionFixture {
     }
 
     func engine(_ policy: RetentionPolicy) -> RetentionEngine {
-        RetentionEngine(catalog: catalog, dataDirectory: directory, policy: policy, signer: key)
+        engine(policy, clock: FixedClockStatus.trusted)
+    }
+
+    /// The engine with a given clock verdict (the daemon's is `KernelClockStatus`).
+    func engine(_ policy: RetentionPolicy, clock: any SystemClockStatus) -> RetentionEngine {
+        RetentionEngine(catalog: catalog, dataDirectory: directory, policy: policy, signer: key, clock: clock)
     }
 
     var copies: SecuredCopies { SecuredCopies(catalog: catalog, dataDirectory: directory, signer: key) }
@@ -41,10 +46,10 @@ struct RetentionFixture {
     /// second of "audio" each), catalogued and finished as the daemon does.
     @discardableResult
     func record(line: Int = 1, direction: RecordingDirection = .incoming, start: Date, records: Int = 3, recordBytes: Int = 2000,
-                callerNumber: String? = "+48748800100") throws -> RecordingID {
+                callerNumber: String? = "+48748800100", clockUntrusted: Bool = false) throws -> RecordingID {
         let id = try catalog.insert(NewRecording(line: line, direction: direction, startUTC: start, startFrame: 0,
                                                  recipients: [Self.identity.recipient.description], callerNumber: callerNumber,
-                                                 consent: .given), at: start)
+                                                 consent: .given, clockUntrusted: clockUntrusted), at: start)
         let relative = DataLayout.recordingPath(id, startUTC: start)
         let path = "\(directory)/\(relative)"
         try Directory.create((path as NSString).deletingLastPathComponent)
@@ -58,6 +63,37 @@ struct RetentionFixture {
         try catalog.finish(id, status: .complete, endFrame: UInt64(records) * 8000, durationMs: Int64(records) * 1000,
                            fileSize: writer.bytesWritten, fileSHA256: writer.sha256, reason: nil, at: end)
         return id
+    }
+
+    /// A configuration file for this data directory (two lines, outgoing calls only, a replay
+    /// backend), with `retention` as its `[retention]` table and line 2's `extra` keys; its path.
+    func writeConfiguration(_ name: String, retention: String, lineTwo extra: String = "", dataDirectory: String? = nil) throws -> String {
+        try Data().write(to: URL(fileURLWithPath: "\(directory)/events.tsv"))
+        let path = "\(directory)/\(name)"
+        try """
+            data_dir = "\(dataDirectory ?? directory)"
+            recipients = ["\(Self.identity.recipient)"]
+            [audio]
+            capture = "tap"
+            channels = 2
+            [gpio]
+            backend = "replay"
+            replay = "events.tsv"
+            [retention]
+            \(retention)
+            [[lines]]
+            id = 1
+            name = "A"
+            capture_channel = 0
+            record = ["outgoing"]
+            [[lines]]
+            id = 2
+            name = "B"
+            capture_channel = 1
+            record = ["outgoing"]
+            \(extra)
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
     }
 
     func path(_ id: RecordingID) throws -> String {

@@ -126,10 +126,11 @@ extension RetentionTests {
                     """)
             }
             let catalog = try Catalog(path: path)
-            #expect(try SQLiteDatabase(path: path).userVersion() == 2)
+            #expect(try SQLiteDatabase(path: path).userVersion() == Catalog.schemaVersion)
             let row = try #require(try catalog.recording(RecordingID(rawValue: 1)))
             #expect(row.callerNumber == "+48914245000")
             #expect(row.retentionRule == nil && row.deletionStartedUTC == nil && row.deletedUTC == nil && row.restrictedUTC == nil)
+            #expect(!row.clockUntrusted, "rows from before migration 3 count as dated on a trusted clock")
             // A deletion cannot be undone, even by hand.
             let raw = try SQLiteDatabase(path: path)
             try raw.execute("UPDATE recordings SET deletion_started_utc = '2025-04-13T10:00:00.000Z', deletion_rule = 'capacity', deleted_utc = '2025-04-13T10:00:00.000Z', caller_number = NULL")

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import SkrybaPipeline
+import SkrybaSeal
 import SkrybaSystem
 import SkrybaSQLite
 import SkrybaStore
@@ -83,6 +84,84 @@ extension StoreTests {
             #expect(throws: CatalogError.emptyAuditLog) { try empty.checkpoint(signer: fixture.key, at: StoreTime.t0) }
             #expect(try empty.verify() == AuditVerification(entryCount: 0, lastSeq: 0, checkpointCount: 0, coveredThrough: 0,
                                                            coveringKeyFingerprint: nil, problem: nil, warnings: []))
+        }
+
+        /// Issue 8 item 10: the log is signed as it grows, not only at a clean exit. A process that
+        /// dies without closing (here: a catalog dropped without a checkpoint) leaves fewer than 64
+        /// unsigned entries, and verification says how far the signatures reach.
+        @Test func checkpointsAreSignedAsTheLogGrows() throws {
+            let fixture = try StoreFixture("grow")
+            fixture.catalog.audit.signCheckpoints(with: fixture.key, everyEntries: 64)
+            // Entry 1 is the key's; 64 more: the 64th uncovered entry (seq 64) brings checkpoint 65.
+            for index in 1...65 {
+                try fixture.catalog.audit.append(.configChanged, details: ["value": String(index)], at: StoreTime.at(Double(index)))
+            }
+            let reopened = try Catalog(dataDirectory: fixture.directory)
+            let verification = try reopened.audit.verify(trustedPublicKey: fixture.key.publicKey)
+            #expect(verification == AuditVerification(
+                entryCount: 67, lastSeq: 67, checkpointCount: 1, coveredThrough: 65, coveringKeyFingerprint: fixture.key.fingerprint,
+                problem: nil, warnings: ["entries 66–67 are not yet covered by a signed checkpoint"]))
+            #expect(try reopened.audit.checkpoints().first?.timeUTC == UTCTimestamp.string(from: StoreTime.at(63)),
+                    "dated like the entry that made it due")
+
+            // However the writes come, the unsigned tail never reaches 64 entries.
+            for index in 66...300 {
+                try fixture.catalog.audit.append(.configChanged, details: ["value": String(index)], at: StoreTime.at(Double(index)))
+                let now = try reopened.audit.verify(trustedPublicKey: fixture.key.publicKey)
+                #expect(now.isIntact && now.lastSeq - now.coveredThrough < 64, "\(now.summary)")
+            }
+        }
+
+        /// The same on the real daemon: 40 short calls on a simulated office, skrybad SIGKILLed once
+        /// the 30th recording's audio is durable — no clean exit, no closing checkpoint — and the log
+        /// is still signed to within 64 entries of its end.
+        @Test func aKilledDaemonLeavesFewerThan64UnsignedEntries() throws {
+            let directory = try makeTemporaryDirectory(prefix: "skryba-audit-kill")
+            var scenario = Scenario(announcement: "Rozmowy są nagrywane.", lines: [Scenario.Line(id: 1, name: "Sekretariat")], calls: [])
+            scenario.calls = (0..<40).map { Scenario.Call(line: 1, direction: .outgoing, at: 0.5 + Double($0) * 2, dial: "6", hangUpAfter: 1) }
+            let rendered = try ScenarioRenderer(scenario: scenario, directory: directory).render()
+            let config = "\(directory)/skryba.toml", data = "\(directory)/data"
+            try Simulator.configuration(for: scenario, recipients: [AgeIdentity().recipient], dataDirectory: data)
+                .write(toFile: config, atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Tool.product("skrybad"))
+            process.arguments = ["--config", config, "--stop-at-frame", "\(rendered.frames)", "--pacing", "simulation",
+                                 "--assume-clock-synchronised", "--progress"]
+            process.environment = ProcessInfo.processInfo.environment.merging(["ALSA_CONFIG_PATH": rendered.alsaConfiguration]) { $1 }
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var text = ""
+            while !text.contains(#"{"durable":"R000030""#) {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            #expect(text.contains(#"{"durable":"R000030""#), "the daemon got that far before it was killed")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal)
+
+            let audit = try Catalog(dataDirectory: data).audit
+            let key = try DeviceKey.load(path: "\(data)/\(DataLayout.deviceKey)")
+            let verification = try audit.verify(trustedPublicKey: key.publicKey)
+            #expect(verification.isIntact, "\(verification.summary)")
+            #expect(verification.lastSeq > 64 && verification.checkpointCount >= 2, "\(verification.summary)")
+            #expect(verification.lastSeq - verification.coveredThrough < 64, "\(verification.summary)")
+        }
+
+        @Test func anOldUnsignedEntryIsSignedAtTheNextWriteAfterFifteenMinutes() throws {
+            let fixture = try StoreFixture("grow-time")
+            fixture.catalog.audit.signCheckpoints(with: fixture.key, everyEntries: 64, everyMinutes: 15)
+            try fixture.catalog.audit.append(.consoleLogin, at: StoreTime.at(1))
+            #expect(try fixture.catalog.audit.checkpoints() == [])
+            try fixture.catalog.audit.append(.consoleLogin, at: StoreTime.at(16 * 60))
+            let checkpoints = try fixture.catalog.audit.checkpoints()
+            #expect(checkpoints.map(\.seq) == [4] && checkpoints.first?.timeUTC == UTCTimestamp.string(from: StoreTime.at(16 * 60)))
+            #expect(try fixture.catalog.audit.verify().coveredThrough == 4)
+            // Nothing new: a retention run's closing checkpoint adds nothing.
+            #expect(try fixture.catalog.audit.checkpointIfUncovered(signer: fixture.key, at: StoreTime.at(17 * 60)) == nil)
         }
 
         @Test func aChangedDetailIsDetected() throws {
