@@ -255,16 +255,19 @@ struct SimulateCommand: ParsableCommand {
             zip(cells, [5, 10, 10, 10, 10, 10, 11, 11, 9]).map { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }
                 .joined(separator: " ")
         }
+        // The daemon's report (the journal on the appliance) names no numbers; they come from the catalog.
+        let catalog = try Catalog(dataDirectory: result.dataDirectory, actor: "skryba simulate")
+        let rows = try catalog.recordings()
+        let rowsByID = Dictionary(rows.map { ($0.id.description, $0) }, uniquingKeysWith: { first, _ in first })
         print()
         print(row(["line", "direction", "off-hook", "on-hook", "outcome", "consent", "caller", "dialled", "recording"]))
         for call in result.report.calls {
+            let stored = call.recording.flatMap { rowsByID[$0] }
             print(row(["\(call.line)", call.direction, seconds(call.startFrame), seconds(call.endFrame), call.outcome, call.consent ?? "-",
-                       call.callerNumber ?? "-", call.dialedDigits ?? "-", call.recording ?? "-"]))
+                       stored?.callerNumber ?? "-", stored?.dialedDigits ?? "-", call.recording ?? "-"]))
         }
         for alarm in result.report.alarms { print(alarm) }
 
-        let catalog = try Catalog(dataDirectory: result.dataDirectory, actor: "skryba simulate")
-        let rows = try catalog.recordings()
         print("\nCatalog (\(result.dataDirectory)/catalog.sqlite):")
         for row in rows {
             let announcement = row.announcement.map { "announcement \($0.id) \($0.completed == true ? "heard to the end" : "not completed")" } ?? "no announcement"
