@@ -162,7 +162,9 @@ struct AuditListCommand: ParsableCommand {
         var entries = try data.catalog(actor: "skryba audit").audit.entries()
         if let last { entries = Array(entries.suffix(last)) }
         for entry in entries {
-            print("\(entry.seq)\t\(entry.timeUTC)\t\(entry.kind)\t\(entry.subject ?? "-")\t\(entry.actor)\t\(entry.details)")
+            // Stored text is escaped: a value saved before input was checked cannot forge a line or the terminal.
+            print([String(entry.seq), entry.timeUTC, entry.kind, entry.subject ?? "-", entry.actor, entry.details].map(FreeText.printable)
+                .joined(separator: "\t"))
         }
     }
 }
@@ -190,8 +192,8 @@ struct RecordingsListCommand: ParsableCommand {
         print("id\tline\tdirection\tstart (UTC)\tduration\tstatus\tfile")
         for row in rows {
             let duration = row.durationMs.map { String(format: "%.1f s", Double($0) / 1000) } ?? "-"
-            let status = row.isDeleted ? "deleted (\(row.deletionRule ?? "-"))" : row.status.rawValue + (row.restrictedUTC != nil ? ", restricted" : "")
-                + (row.holdRefs.isEmpty ? "" : ", held: \(row.holdRefs.joined(separator: ","))")
+            let status = row.isDeleted ? "deleted (\(FreeText.printable(row.deletionRule ?? "-")))" : row.status.rawValue + (row.restrictedUTC != nil ? ", restricted" : "")
+                + (row.holdRefs.isEmpty ? "" : ", held: \(row.holdRefs.map(FreeText.printable).joined(separator: ","))")
             print("\(row.id)\t\(row.line)\t\(row.direction.rawValue)\t\(row.startUTC.formatted(.iso8601))\t\(duration)\t\(status)\t\(row.isDeleted ? "-" : row.filePath ?? "-")")
         }
     }
