@@ -29,8 +29,8 @@ struct BenchCommand: ParsableCommand {
             """)
 
     @Option(help: "Mono 16-bit WAV at the line rate.") var input: String
-    @Option(help: "Lines (capture channels) to record.") var lines: Int = 8
-    @Option(help: "Seconds of audio per line.") var seconds: Double = 10
+    @Option(help: "Lines (capture channels) to record, 1 to 64.") var lines: Int = 8
+    @Option(help: "Seconds of audio per line, at most 3600 (and at most 1 GiB of capture in all).") var seconds: Double = 10
     @Option(help: "Line sample rate (8000 or 16000); default: the WAV's rate.") var rate: Int?
     @Option(help: "Opus bitrate in bit/s.") var bitrate: Int = OpusSettings.defaultBitrate
     @Option(help: "Opus complexity 0...10.") var complexity: Int = OpusSettings.defaultComplexity
@@ -231,6 +231,11 @@ struct SimulateCommand: ParsableCommand {
     func run() throws {
         let scenario = try self.scenario.map { try Scenario.load(path: $0) } ?? .office
         let directory = URL(fileURLWithPath: out).standardizedFileURL.path
+        // The work directory is emptied first: only ever one that an earlier simulation made.
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        if !existing.isEmpty, !existing.contains("events.tsv") || !existing.contains("skryba.toml") {
+            throw ValidationError("--out \(directory) is not empty and is not an earlier simulation's work directory: give a new or empty one")
+        }
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var identityFile: String?
