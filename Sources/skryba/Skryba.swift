@@ -288,8 +288,11 @@ struct SimulateCommand: ParsableCommand {
         print("\nDecrypted with the demo identity \(identityFile) (it never touched the appliance):")
         for row in rows {
             guard let file = row.filePath else { continue }
-            let opened = try SealedRecordingReader.open([UInt8](FileManager.default.contents(atPath: "\(result.dataDirectory)/\(file)")!),
-                                                        identities: identities)
+            guard let sealed = FileManager.default.contents(atPath: "\(result.dataDirectory)/\(file)") else {
+                print("  \(row.id)  cannot read \(file)")
+                continue
+            }
+            let opened = try SealedRecordingReader.open([UInt8](sealed), identities: identities)
             let target = "\(directory)/decrypted/\(row.id).opus"
             try Data(opened.plaintext).write(to: URL(fileURLWithPath: target))
             print("  \(target)  \(opened.problem.map { "\($0)" } ?? "complete and authentic")")
