@@ -61,7 +61,7 @@ import SkrybaSystem
     }
 
     static func mix(_ samples: [Int16], into audio: inout [Int16], at frame: Int) {
-        for (offset, sample) in samples.enumerated() where frame + offset < audio.count {
+        for (offset, sample) in samples.enumerated() where (0..<audio.count).contains(frame + offset) {
             audio[frame + offset] = Int16(clamping: Int32(audio[frame + offset]) + Int32(sample))
         }
     }
@@ -126,6 +126,18 @@ import SkrybaSystem
                 edges.append(SignalEdge(frame: UInt64.random(in: 0...UInt64(frames + 2000), using: &generator), line: id,
                                         signal: Bool.random(using: &generator) ? .ring : .hook, level: Bool.random(using: &generator)))
             }
+            var answered: UInt64?
+            if Bool.random(using: &generator) {
+                // An answered call: a ring burst, then off hook (and maybe on hook) a little later.
+                let ring = UInt64.random(in: 0...UInt64(frames / 2), using: &generator)
+                let offHook = ring + UInt64.random(in: 1600...6000, using: &generator)
+                answered = offHook
+                edges += [SignalEdge(frame: ring, line: id, signal: .ring, level: true), SignalEdge(frame: ring + 1600, line: id, signal: .ring, level: false),
+                          SignalEdge(frame: offHook, line: id, signal: .hook, level: true)]
+                if Bool.random(using: &generator) {
+                    edges.append(SignalEdge(frame: offHook + UInt64.random(in: 0...20_000, using: &generator), line: id, signal: .hook, level: false))
+                }
+            }
             edges.sort { $0.frame < $1.frame }
             var audio = (0..<frames).map { _ in Int16.random(in: -30...30, using: &generator) }
             for _ in 0..<Int.random(in: 0...6, using: &generator) {
@@ -134,13 +146,19 @@ import SkrybaSystem
                                               pauseMilliseconds: Int.random(in: 10...120, using: &generator)),
                          into: &audio, at: Int.random(in: 0..<frames, using: &generator))
             }
+            for edge in edges where edge.signal == .hook && edge.level && (edge.frame == answered || Bool.random(using: &generator)) {
+                // A key already sounding when the line goes off hook (the reported crash), or starting with it.
+                Self.mix(SignalSynthesis.dtmf(["9", "9", "5"].randomElement(using: &generator)!, rate: Self.rate,
+                                              toneMilliseconds: Int.random(in: 40...400, using: &generator), pauseMilliseconds: 0),
+                         into: &audio, at: Int(edge.frame) - Int.random(in: -400...1600, using: &generator))
+            }
             if Bool.random(using: &generator) {
                 Self.mix(SignalSynthesis.dtmfCallerID(number: "600100200", rate: Self.rate), into: &audio, at: Int.random(in: 0..<frames, using: &generator))
             }
             let record: Set<CallDirection> = [[.incoming], [.outgoing], [.incoming, .outgoing]].randomElement(using: &generator)!
-            let consent: ConsentMode = Bool.random(using: &generator) ? .continueMeansConsent
+            let consent: ConsentMode = Int.random(in: 0..<3, using: &generator) == 0 ? .continueMeansConsent
                 : .optOutKey("9", windowFrames: UInt64.random(in: 0...16_000, using: &generator))
-            let announcement = Bool.random(using: &generator) ? Int.random(in: 1...24_000, using: &generator) : nil
+            let announcement = Int.random(in: 0..<4, using: &generator) > 0 ? Int.random(in: 1...24_000, using: &generator) : nil
             let policy = LinePolicy(record: record, consent: consent, announcementFrames: announcement.map(UInt64.init),
                                     outgoingNoticeFrames: Bool.random(using: &generator) ? 800 : nil,
                                     outgoingNoticeAfterDialPauseFrames: UInt64.random(in: 0...24_000, using: &generator))
