@@ -174,7 +174,9 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     }
 
     private func feed(_ period: CapturedPeriod, from: UInt64, to: UInt64) {
-        guard let encoder, to > from else { return }
+        // After a failure the call is written no further (one alarm, not one per period); it is closed
+        // as interrupted at its end, and the other lines never notice.
+        guard let encoder, callFailure == nil, to > from else { return }
         let offset = Int(from - period.startFrame), count = Int(to - from)
         do {
             try encoder.consume(UnsafeBufferPointer(rebasing: period.samples[offset..<offset + count]))

@@ -110,6 +110,27 @@ import SkrybaSystem
         #expect(try catalog.recordings().first?.durationMs == 20)
     }
 
+    /// A line whose store cannot create files (here `recordings` is a plain file): each call raises one
+    /// `recording-failed` alarm and is reported failed; the line goes on with its next call.
+    @Test func aFailingStoreCostsOneAlarmPerCallAndTheLineGoesOn() throws {
+        let directory = try makeTemporaryDirectory(prefix: "skryba-callline-broken")
+        let catalog = try Catalog(dataDirectory: directory)
+        try Data("not a directory".utf8).write(to: URL(fileURLWithPath: "\(directory)/recordings"))
+        let store = try CallStore(dataDirectory: directory, catalog: catalog, recipients: [Self.identity.recipient])
+        let policy = LinePolicy(record: [.outgoing], consent: .continueMeansConsent, announcementFrames: nil)
+        let edges = [SignalEdge(frame: 800, line: 1, signal: .hook, level: true), SignalEdge(frame: 8800, line: 1, signal: .hook, level: false),
+                     SignalEdge(frame: 12_000, line: 1, signal: .hook, level: true), SignalEdge(frame: 20_000, line: 1, signal: .hook, level: false)]
+        let alarms = AlarmBoard()
+        let setup = CallLineSetup(line: 1, name: "A", playbackChannel: 0, rate: Self.rate, opus: OpusSettings(), packetsPerPage: 1, policy: policy,
+                                  announcement: nil, outgoingNotice: nil, recorderID: "test", limits: .standard(rate: Self.rate))
+        let line = CallLine(setup: setup, store: store, dispatcher: SignalDispatcher(source: ReplayLineSignals(edges: edges)), player: nil,
+                            alarms: alarms, sessionStart: Date())
+        Self.feed(line, audio: (0..<24_000).map { Int16($0 % 50) - 25 }, sizes: [160])
+        #expect(line.calls.map(\.outcome) == ["failed", "failed"])
+        #expect(alarms.alarms.map(\.kind) == [.recordingFailed, .recordingFailed], "\(alarms.alarms)")
+        #expect(alarms.alarms.map(\.frame) == [800, 12_000])
+    }
+
     /// Random orderings of ring and hook edges (repeated levels, simultaneous edges, edges late by up to
     /// a second), DTMF keys (the opt-out key among them) across every boundary, caller ID, odd period
     /// sizes and dropped periods, under every policy. Fixed seed: a failure reproduces.
