@@ -32,17 +32,27 @@ public enum ConfigurationLoader {
     /// As `parse(_:path:)`, with the host name that `recorder_id` defaults to.
     public static func parse(_ text: String, path: String, hostName: String) throws(ConfigurationError) -> SkrybaConfiguration {
         let (root, diagnostics) = TOMLParser.read(text)
-        var problems = diagnostics.map {
+        var problems = diagnostics.prefix(maximumProblems).map {
             ConfigProblem(file: path, line: $0.position.line, key: $0.key, message: $0.message)
         }
-        guard let root else { throw ConfigurationError(problems: problems) }
+        var unreported = diagnostics.count - problems.count
+        guard let root else { throw ConfigurationError(problems: problems + more(unreported, path)) }
         var validator = Validator(file: path, baseDirectory: PathResolution.directory(of: path), hostName: hostName)
         let configuration = validator.configuration(from: root)
         problems += validator.problems
+        unreported += validator.unreported
         guard problems.isEmpty, let configuration else {
-            throw ConfigurationError(problems: ordered(problems))
+            let shown = ordered(problems)
+            throw ConfigurationError(problems: Array(shown.prefix(maximumProblems)) + more(unreported + max(0, shown.count - maximumProblems), path))
         }
         return configuration
+    }
+
+    /// At most this many problems are listed; the rest are counted in one last line.
+    public static let maximumProblems = 100
+
+    static func more(_ count: Int, _ path: String) -> [ConfigProblem] {
+        count > 0 ? [ConfigProblem(file: path, line: nil, key: "", message: "\(count) more problem(s) not listed; fix the ones above first")] : []
     }
 
     /// This machine's host name (`gethostname`): the default `recorder_id`.

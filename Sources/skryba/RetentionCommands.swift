@@ -8,6 +8,18 @@ import SkrybaSystem
 /// Who performs a change from the console: named in every audit entry it makes.
 struct ActorOption: ParsableArguments {
     @Option(help: "Who does this (name or role), kept in the audit log.") var by: String = "console:technician"
+    func validate() throws { try checkText(by, "--by") }
+}
+
+/// Rights actions (erase, restrict, correct) answer a person's request: who acted must be named.
+struct RequiredActorOption: ParsableArguments {
+    @Option(help: "Who does this (name or role, e.g. the DPO), kept in the audit log. Required.") var by: String
+    func validate() throws { try checkText(by, "--by") }
+}
+
+/// Text that goes into the audit log, holds or the register: one line of printable text.
+func checkText(_ value: String?, _ option: String) throws {
+    if let value, let problem = FreeText.problem(value, field: option) { throw ValidationError(problem) }
 }
 
 extension DataDirectoryOption {
@@ -31,10 +43,7 @@ func parseRecording(_ text: String) throws -> RecordingID {
 }
 
 func parseDate(_ text: String, _ option: String) throws -> Date {
-    guard let date = CommandLineDate.parse(text) else {
-        throw ValidationError("\(option) '\(text)' is not a date (2026-11-22T10:00:00Z, or 2026-11-22 10:00 in Warsaw time)")
-    }
-    return date
+    do { return try CommandLineDate.parse(text) } catch { throw ValidationError("\(option): \(error)") }
 }
 
 struct HoldCommand: ParsableCommand {
@@ -55,6 +64,11 @@ struct HoldAddCommand: ParsableCommand {
     @Option(help: "End of the period.") var to: String?
     @Option(name: .customLong("case"), help: "The case reference (sygnatura).") var caseReference: String
     @Option(help: "Why the recordings are held.") var reason: String
+
+    func validate() throws {
+        try checkText(caseReference, "--case")
+        try checkText(reason, "--reason")
+    }
 
     func run() throws {
         let catalog = try data.catalog(actor: actor.by)
@@ -80,6 +94,11 @@ struct HoldReleaseCommand: ParsableCommand {
     @Argument(help: "The case reference.") var caseReference: String
     @Option(help: "Why it is released (e.g. the proceedings ended).") var reason: String
 
+    func validate() throws {
+        try checkText(caseReference, "the case reference")
+        try checkText(reason, "--reason")
+    }
+
     func run() throws {
         let hold = try data.catalog(actor: actor.by).releaseHold(caseReference: caseReference, reason: reason, by: actor.by, at: Date())
         print("hold '\(hold.caseReference)' released; \(hold.recordings.count) recording(s) follow their retention again")
@@ -95,7 +114,8 @@ struct HoldListCommand: ParsableCommand {
     func run() throws {
         for hold in try data.catalog(actor: "skryba hold").holds(includeReleased: all) {
             let state = hold.releasedUTC.map { "released \(UTCTimestamp.string(from: $0))" } ?? "active"
-            print("\(hold.caseReference)\t\(hold.kind.rawValue)\t\(state)\t\(hold.recordings.map(\.description).joined(separator: ","))\t\(hold.reason)")
+            // Stored text is escaped: a value saved before input was checked cannot forge a line.
+            print("\(FreeText.printable(hold.caseReference))\t\(hold.kind.rawValue)\t\(state)\t\(hold.recordings.map(\.description).joined(separator: ","))\t\(FreeText.printable(hold.reason))")
         }
     }
 }
@@ -120,6 +140,13 @@ struct CopiesAddCommand: ParsableCommand {
     @Option(help: "The caller number as the request states it (default: the recording's caller ID).") var callerNumber: String?
     @Option(help: "Accept a request made more than 14 days after the call, for this reason.") var override: String?
 
+    func validate() throws {
+        try checkText(calledNumber, "--called-number")
+        try checkText(madeBy, "--made-by")
+        try checkText(callerNumber, "--caller-number")
+        try checkText(override, "--override")
+    }
+
     func run() throws {
         let copy = try data.securedCopies(actor: madeBy).secure(try parseRecording(recording), calledNumber: calledNumber, madeBy: madeBy,
                                      requestReceived: try requested.map { try parseDate($0, "--requested") }, callerNumber: callerNumber,
@@ -143,7 +170,7 @@ struct CopiesListCommand: ParsableCommand {
         for copy in try copies.register() {
             let state = copy.destroyedUTC.map { "destroyed \(UTCTimestamp.string(from: $0))" }
                 ?? copy.releasedUTC.map { "released \(UTCTimestamp.string(from: $0))" } ?? "kept until \(copy.expiresUTC.map(UTCTimestamp.string(from:)) ?? "-")"
-            print("\(copy.sequence)\t\(copy.recording)\t\(UTCTimestamp.string(from: copy.periodFromUTC))–\(UTCTimestamp.string(from: copy.periodToUTC))\t\(copy.callerNumber ?? "-")\t\(copy.calledNumber)\t\(copy.madeBy)\t\(state)")
+            print("\(copy.sequence)\t\(copy.recording)\t\(UTCTimestamp.string(from: copy.periodFromUTC))–\(UTCTimestamp.string(from: copy.periodToUTC))\t\(FreeText.printable(copy.callerNumber ?? "-"))\t\(FreeText.printable(copy.calledNumber))\t\(FreeText.printable(copy.madeBy))\t\(state)")
         }
     }
 }
@@ -168,6 +195,8 @@ struct CopiesReleaseCommand: ParsableCommand {
     @OptionGroup var actor: ActorOption
     @Argument(help: "The register's sequence number.") var sequence: Int64
     @Option(help: "To whom and on what basis.") var note: String
+
+    func validate() throws { try checkText(note, "--note") }
 
     func run() throws {
         let copy = try data.securedCopies(actor: actor.by).recordRelease(sequence: sequence, note: note, by: actor.by, at: Date())
@@ -276,9 +305,13 @@ struct RecordingsEraseCommand: ParsableCommand {
         commandName: "erase", abstract: "Erase a recording at the data subject's request (GDPR art. 17); refused while it is held.")
 
     @OptionGroup var data: DataDirectoryOption
-    @OptionGroup var actor: ActorOption
+    @OptionGroup var actor: RequiredActorOption
     @Argument(help: "The recording id.") var recording: String
     @Option(help: "The request (reference, legal basis).") var reason: String
+
+    func validate() throws {
+        try checkText(reason, "--reason")
+    }
 
     func run() throws {
         let rights = try data.rights(actor: actor.by)
@@ -292,10 +325,14 @@ struct RecordingsRestrictCommand: ParsableCommand {
         commandName: "restrict", abstract: "Restrict processing (GDPR art. 18): the recording is kept but left out of ordinary exports.")
 
     @OptionGroup var data: DataDirectoryOption
-    @OptionGroup var actor: ActorOption
+    @OptionGroup var actor: RequiredActorOption
     @Argument(help: "The recording id.") var recording: String
     @Option(help: "The request.") var reason: String
     @Flag(help: "Lift the restriction instead.") var lift = false
+
+    func validate() throws {
+        try checkText(reason, "--reason")
+    }
 
     func run() throws {
         let rights = try data.rights(actor: actor.by)
@@ -307,13 +344,24 @@ struct RecordingsRestrictCommand: ParsableCommand {
 
 struct RecordingsCorrectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "correct", abstract: "Correct a recording's caller number (GDPR art. 16); the previous value stays in the audit log.")
+        commandName: "correct", abstract: "Correct an incoming call's caller number (GDPR art. 16).",
+        discussion: """
+            The catalog then holds the corrected number. The previous and the new number are kept with the correction
+            (not in the audit log) until the recording is deleted, and are erased with it. The audit log keeps only an
+            HMAC of each number (keyed with a random salt erased with them), never the number itself. Outgoing calls have
+            no caller number and are refused.
+            """)
 
     @OptionGroup var data: DataDirectoryOption
-    @OptionGroup var actor: ActorOption
+    @OptionGroup var actor: RequiredActorOption
     @Argument(help: "The recording id.") var recording: String
-    @Option(help: "The corrected caller number.") var callerNumber: String
+    @Option(help: "The corrected caller number: digits, optionally after a leading '+' (3 to 15 digits).") var callerNumber: String
     @Option(help: "Why (the request).") var reason: String
+
+    func validate() throws {
+        try checkText(reason, "--reason")
+        if let problem = PhoneNumber.problem(callerNumber) { throw ValidationError("--caller-number: \(problem)") }
+    }
 
     func run() throws {
         let rights = try data.rights(actor: actor.by)

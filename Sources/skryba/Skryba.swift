@@ -29,8 +29,8 @@ struct BenchCommand: ParsableCommand {
             """)
 
     @Option(help: "Mono 16-bit WAV at the line rate.") var input: String
-    @Option(help: "Lines (capture channels) to record.") var lines: Int = 8
-    @Option(help: "Seconds of audio per line.") var seconds: Double = 10
+    @Option(help: "Lines (capture channels) to record, 1 to 64.") var lines: Int = 8
+    @Option(help: "Seconds of audio per line, at most 3600 (and at most 1 GiB of capture in all).") var seconds: Double = 10
     @Option(help: "Line sample rate (8000 or 16000); default: the WAV's rate.") var rate: Int?
     @Option(help: "Opus bitrate in bit/s.") var bitrate: Int = OpusSettings.defaultBitrate
     @Option(help: "Opus complexity 0...10.") var complexity: Int = OpusSettings.defaultComplexity
@@ -162,7 +162,9 @@ struct AuditListCommand: ParsableCommand {
         var entries = try data.catalog(actor: "skryba audit").audit.entries()
         if let last { entries = Array(entries.suffix(last)) }
         for entry in entries {
-            print("\(entry.seq)\t\(entry.timeUTC)\t\(entry.kind)\t\(entry.subject ?? "-")\t\(entry.actor)\t\(entry.details)")
+            // Stored text is escaped: a value saved before input was checked cannot forge a line or the terminal.
+            print([String(entry.seq), entry.timeUTC, entry.kind, entry.subject ?? "-", entry.actor, entry.details].map(FreeText.printable)
+                .joined(separator: "\t"))
         }
     }
 }
@@ -190,8 +192,8 @@ struct RecordingsListCommand: ParsableCommand {
         print("id\tline\tdirection\tstart (UTC)\tduration\tstatus\tfile")
         for row in rows {
             let duration = row.durationMs.map { String(format: "%.1f s", Double($0) / 1000) } ?? "-"
-            let status = row.isDeleted ? "deleted (\(row.deletionRule ?? "-"))" : row.status.rawValue + (row.restrictedUTC != nil ? ", restricted" : "")
-                + (row.holdRefs.isEmpty ? "" : ", held: \(row.holdRefs.joined(separator: ","))")
+            let status = row.isDeleted ? "deleted (\(FreeText.printable(row.deletionRule ?? "-")))" : row.status.rawValue + (row.restrictedUTC != nil ? ", restricted" : "")
+                + (row.holdRefs.isEmpty ? "" : ", held: \(row.holdRefs.map(FreeText.printable).joined(separator: ","))")
             print("\(row.id)\t\(row.line)\t\(row.direction.rawValue)\t\(row.startUTC.formatted(.iso8601))\t\(duration)\t\(status)\t\(row.isDeleted ? "-" : row.filePath ?? "-")")
         }
     }
@@ -229,6 +231,11 @@ struct SimulateCommand: ParsableCommand {
     func run() throws {
         let scenario = try self.scenario.map { try Scenario.load(path: $0) } ?? .office
         let directory = URL(fileURLWithPath: out).standardizedFileURL.path
+        // The work directory is emptied first: only ever one that an earlier simulation made.
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        if !existing.isEmpty, !existing.contains("events.tsv") || !existing.contains("skryba.toml") {
+            throw ValidationError("--out \(directory) is not empty and is not an earlier simulation's work directory: give a new or empty one")
+        }
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var identityFile: String?
@@ -255,16 +262,19 @@ struct SimulateCommand: ParsableCommand {
             zip(cells, [5, 10, 10, 10, 10, 10, 11, 11, 9]).map { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }
                 .joined(separator: " ")
         }
+        // The daemon's report (the journal on the appliance) names no numbers; they come from the catalog.
+        let catalog = try Catalog(dataDirectory: result.dataDirectory, actor: "skryba simulate")
+        let rows = try catalog.recordings()
+        let rowsByID = Dictionary(rows.map { ($0.id.description, $0) }, uniquingKeysWith: { first, _ in first })
         print()
         print(row(["line", "direction", "off-hook", "on-hook", "outcome", "consent", "caller", "dialled", "recording"]))
         for call in result.report.calls {
+            let stored = call.recording.flatMap { rowsByID[$0] }
             print(row(["\(call.line)", call.direction, seconds(call.startFrame), seconds(call.endFrame), call.outcome, call.consent ?? "-",
-                       call.callerNumber ?? "-", call.dialedDigits ?? "-", call.recording ?? "-"]))
+                       stored?.callerNumber ?? "-", stored?.dialedDigits ?? "-", call.recording ?? "-"]))
         }
         for alarm in result.report.alarms { print(alarm) }
 
-        let catalog = try Catalog(dataDirectory: result.dataDirectory, actor: "skryba simulate")
-        let rows = try catalog.recordings()
         print("\nCatalog (\(result.dataDirectory)/catalog.sqlite):")
         for row in rows {
             let announcement = row.announcement.map { "announcement \($0.id) \($0.completed == true ? "heard to the end" : "not completed")" } ?? "no announcement"
@@ -278,8 +288,11 @@ struct SimulateCommand: ParsableCommand {
         print("\nDecrypted with the demo identity \(identityFile) (it never touched the appliance):")
         for row in rows {
             guard let file = row.filePath else { continue }
-            let opened = try SealedRecordingReader.open([UInt8](FileManager.default.contents(atPath: "\(result.dataDirectory)/\(file)")!),
-                                                        identities: identities)
+            guard let sealed = FileManager.default.contents(atPath: "\(result.dataDirectory)/\(file)") else {
+                print("  \(row.id)  cannot read \(file)")
+                continue
+            }
+            let opened = try SealedRecordingReader.open([UInt8](sealed), identities: identities)
             let target = "\(directory)/decrypted/\(row.id).opus"
             try Data(opened.plaintext).write(to: URL(fileURLWithPath: target))
             print("  \(target)  \(opened.problem.map { "\($0)" } ?? "complete and authentic")")

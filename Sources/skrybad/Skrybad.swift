@@ -29,14 +29,14 @@ struct Skrybad: ParsableCommand {
     var stopAtFrame: UInt64?
     @Option(help: "device: the capture device keeps time and a full ring drops (the board); simulation: a file PCM, wait for the encoders and drop nothing.")
     var pacing: String?
-    @Option(help: "Simulation only: deliver a file PCM at this many times real time (e.g. 1 for real time).") var speed: Double?
+    @Option(help: "Simulation only: deliver a file PCM at this many times real time, 0.01 to 1000 (e.g. 1 for real time).") var speed: Double?
     @Flag(help: "Print a JSON line to stdout after every durable (fsync'ed) record.") var progress = false
     @Flag(help: "Simulations and test benches without a time daemon: trust the system clock unless it reads before 2026 (docs/retention.md).")
     var assumeClockSynchronised = false
 
     @Option(help: "Whole-line mode: ALSA capture PCM name.") var capture: String?
-    @Option(help: "Whole-line mode: interleaved channels the capture device delivers.") var channels: Int?
-    @Option(help: "Whole-line mode: lines to record (line i on channel i-1).") var lines: Int?
+    @Option(help: "Whole-line mode: interleaved channels the capture device delivers, 1 to 64.") var channels: Int?
+    @Option(help: "Whole-line mode: lines to record (line i on channel i-1), 1 to --channels.") var lines: Int?
     @Option(help: "Whole-line mode: sample rate, 8000 or 16000.") var rate: Int = 8000
     @Option(help: "Whole-line mode: data directory (catalog.sqlite, keys/, recordings/).") var dataDir: String?
     @Option(help: "Whole-line mode: age1… recipient to seal to (repeatable; from age-keygen -y).") var recipient: [String] = []
@@ -50,7 +50,18 @@ struct Skrybad: ParsableCommand {
         if config == nil && (capture == nil || channels == nil || dataDir == nil) {
             throw ValidationError("give --config FILE, or for whole-line mode --capture, --channels and --data-dir")
         }
+        if let speed, !(speed.isFinite && Self.speedRange.contains(speed)) {
+            throw ValidationError("--speed \(speed) must be a number from \(Self.speedRange.lowerBound) to \(Self.speedRange.upperBound) (times real time)")
+        }
+        let most = LineLayout.maximumChannels
+        if let channels, !(1...most).contains(channels) { throw ValidationError("--channels \(channels) must be between 1 and \(most)") }
+        if let lines, !(1...(channels ?? most)).contains(lines) {
+            throw ValidationError("--lines \(lines) must be between 1 and --channels (\(channels ?? most))")
+        }
     }
+
+    /// A file PCM delivered between a hundredth of real time and a thousand times it.
+    static let speedRange = 0.01...1000.0
 
     func run() throws {
         if let config { try runAppliance(configPath: config) } else { try runWholeLines() }

@@ -256,6 +256,8 @@ struct TOMLReader {
                 throw fail("expected a key after '\(Self.display(parts)).', found \(describe(c))")
             }
             parts.append(KeyPart(name: name, position: start))
+            // Tables nest once per part and are built and read recursively: bounded, like arrays.
+            guard parts.count <= Self.maximumDepth else { throw fail("a key has more than \(Self.maximumDepth) dotted parts") }
             skipSpaces()
             guard peek() == "." else { return parts }
             i += 1
@@ -268,6 +270,9 @@ struct TOMLReader {
     private mutating func parseKeyValue(into table: TableNode, path: [String]) throws(SyntaxError) -> String {
         let parts = try parseKey()
         let key = Self.display(parts)
+        guard path.count + parts.count <= Self.maximumDepth else {
+            throw fail("'\(key)' nests tables more than \(Self.maximumDepth) deep (with its table and the inline tables around it)")
+        }
         skipSpaces()
         guard peek() == "=" else {
             var message = "expected '=' after key '\(key)'"

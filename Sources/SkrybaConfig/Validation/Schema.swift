@@ -1,3 +1,5 @@
+import SkrybaCore
+
 /// The keys each table of skryba.toml may hold (docs/configuration.md describes each one).
 enum Schema {
     static let root = ["data_dir", "recipients", "recorder_id", "flush_interval_ms", "audio", "opus", "gpio", "retention", "lines"]
@@ -29,6 +31,11 @@ enum Schema {
     static let flushRange = 20...5000
     static let debounceRange = 0...1000
     static let optOutWindowRange = 0...60000
+    /// Every number is bounded here, so no value that passes validation can overflow later.
+    static let channelRange = 1...LineLayout.maximumChannels
+    static let maximumLines = LineLayout.maximumChannels
+    static let lineIDRange = 1...999
+    static let gpioOffsetRange = 0...65535
 
     /// The closest known key, when the unknown one looks like a typo of it.
     static func suggestion(for key: String, among known: [String]) -> String? {

@@ -30,9 +30,16 @@ struct Validator {
         self.hostName = hostName
     }
 
+    /// Problems beyond `ConfigurationLoader.maximumProblems` are counted, not kept: a hostile file
+    /// of a million mistakes gets its answer as fast as a file with a few.
+    private(set) var unreported = 0
+
     mutating func report(_ line: Int?, _ key: String, _ message: String) {
+        guard problems.count < ConfigurationLoader.maximumProblems else { return unreported += 1 }
         problems.append(ConfigProblem(file: file, line: line, key: key, message: message))
     }
+
+    var isFull: Bool { problems.count >= ConfigurationLoader.maximumProblems }
 
     // MARK: - The whole file
 
@@ -194,19 +201,20 @@ struct Validator {
         facts.rate = rate
 
         let channels = integer(s, "channels", required: s.missing + " (how many channels the capture device delivers)")
+        let channelRange = "must be between \(Schema.channelRange.lowerBound) and \(Schema.channelRange.upperBound)"
         if let (value, node) = channels {
-            if value >= 1 {
+            if Schema.channelRange.contains(value) {
                 facts.channels = value
                 facts.channelsLine = node.line
             } else {
-                report(node.line, s.keyPath("channels"), "\(value) must be at least 1")
+                report(node.line, s.keyPath("channels"), "\(value) \(channelRange) (interleaved capture channels)")
             }
         }
         facts.playbackChannels = facts.channels
         if let (value, node) = integer(s, "playback_channels") {
-            if value >= 1 { facts.playbackChannels = value } else {
+            if Schema.channelRange.contains(value) { facts.playbackChannels = value } else {
                 facts.playbackChannels = nil
-                report(node.line, s.keyPath("playback_channels"), "\(value) must be at least 1")
+                report(node.line, s.keyPath("playback_channels"), "\(value) \(channelRange) (interleaved playback channels)")
             }
         }
         var periodMs = AudioConfiguration.defaultPeriodMs
@@ -314,6 +322,11 @@ struct Validator {
             report(value.line, "lines", "no lines configured: add a [[lines]] table for each tapped line")
             return nil
         }
+        guard array.count <= Schema.maximumLines else {
+            // Each line would be reported on its own; one message says what is wrong.
+            report(value.line, "lines", "\(array.count) [[lines]] tables: the appliance records at most \(Schema.maximumLines) lines")
+            return nil
+        }
         let before = problems.count
         var claims = Claims()
         var lines: [LineConfiguration] = []
@@ -339,8 +352,8 @@ struct Validator {
 
         let id = integer(s, "id", required: s.missing + " (the line's number: 1, 2, …)")
         if let (value, node) = id {
-            if value < 1 {
-                report(node.line, s.keyPath("id"), "\(value) is not a line id (1 or more)")
+            if !Schema.lineIDRange.contains(value) {
+                report(node.line, s.keyPath("id"), "\(value) is not a line id (\(Schema.lineIDRange.lowerBound)...\(Schema.lineIDRange.upperBound))")
             } else if let earlier = claims.ids[value] {
                 report(node.line, s.keyPath("id"), "\(value) is already the id of \(earlier.path) (line \(earlier.line))")
             } else {
@@ -498,7 +511,9 @@ struct Validator {
         unknownKeys(s)
         let chip = nonEmptyString(s, "chip", required: s.missing + " (the GPIO chip, e.g. \"gpiochip0\")")
         let offset = integer(s, "line", required: s.missing + " (the line's offset on the chip, as gpioinfo shows it)")
-        if let (number, node) = offset, number < 0 { report(node.line, s.keyPath("line"), "\(number) must be 0 or more") }
+        if let (number, node) = offset, !Schema.gpioOffsetRange.contains(number) {
+            report(node.line, s.keyPath("line"), "\(number) is not a GPIO line offset (\(Schema.gpioOffsetRange.lowerBound)...\(Schema.gpioOffsetRange.upperBound))")
+        }
         let activeLow = boolean(s, "active_low")
         var bias = GPIOPin.Bias.asIs
         if let (text, node) = string(s, "bias") {
@@ -631,6 +646,10 @@ struct Validator {
 
     private mutating func unknownKeys(_ s: Section) {
         for entry in s.table.entries where !s.known.contains(entry.key) {
+            guard !isFull else {
+                unreported += 1
+                continue
+            }
             let isTable = entry.value.table.map { $0.style != .inline } ?? false || entry.value.isArrayOfTables
             let brackets = entry.value.isArrayOfTables ? ("[[", "]]") : ("[", "]")
             let fullPath = s.keyPath(entry.key)

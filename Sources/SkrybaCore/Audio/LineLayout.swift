@@ -9,10 +9,13 @@ public struct LineLayout: Equatable, Sendable {
     public let captureChannels: [Int]
 
     public static let supportedRates = [8000, 16000]
+    /// More channels than any USB telephone tap has (and a bound on what a worker allocates per period).
+    public static let maximumChannels = 64
 
     public init(rate: Int, channels: Int, captureChannels: [Int]) throws(LineLayoutError) {
         guard Self.supportedRates.contains(rate) else { throw .unsupportedRate(rate) }
         guard channels >= 1 else { throw .noChannels }
+        guard channels <= Self.maximumChannels else { throw .tooManyChannels(channels) }
         guard !captureChannels.isEmpty else { throw .noLines }
         guard captureChannels.count <= channels else {
             throw .fewerChannelsThanLines(channels: channels, lines: captureChannels.count)
@@ -31,6 +34,8 @@ public struct LineLayout: Equatable, Sendable {
 
     /// One line per channel, line `i` on channel `i`.
     public init(rate: Int, lines: Int, channels: Int? = nil) throws(LineLayoutError) {
+        guard lines >= 1 else { throw .noLines }
+        guard lines <= Self.maximumChannels else { throw .tooManyChannels(lines) }
         try self.init(rate: rate, channels: channels ?? lines, captureChannels: Array(0..<lines))
     }
 
@@ -42,6 +47,7 @@ public struct LineLayout: Equatable, Sendable {
 public enum LineLayoutError: Error, Equatable, CustomStringConvertible {
     case unsupportedRate(Int)
     case noChannels
+    case tooManyChannels(Int)
     case noLines
     case fewerChannelsThanLines(channels: Int, lines: Int)
     case channelOutOfRange(line: Int, channel: Int, channels: Int)
@@ -52,6 +58,8 @@ public enum LineLayoutError: Error, Equatable, CustomStringConvertible {
         case .unsupportedRate(let rate):
             "sample rate \(rate) Hz is not supported: lines run at 8000 or 16000 Hz (Opus encodes at the line's native rate)"
         case .noChannels: "the capture device must have at least one channel"
+        case .tooManyChannels(let channels):
+            "\(channels) channels or lines are more than the appliance handles (at most \(LineLayout.maximumChannels))"
         case .noLines: "no lines are configured"
         case .fewerChannelsThanLines(let channels, let lines):
             "\(lines) lines are configured but the capture device has only \(channels) channels"

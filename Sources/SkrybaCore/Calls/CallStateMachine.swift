@@ -108,7 +108,24 @@ public struct CallStateMachine: Equatable, Sendable {
 
     public init(policy: LinePolicy) { self.policy = policy }
 
+    /// The call in progress, if any (announcing, opt-out window, recording).
+    public var call: Call? {
+        switch state {
+        case .announcing(let call, _), .optOutWindow(let call, _), .recording(let call): call
+        case .idle, .ringing, .unrecorded: nil
+        }
+    }
+
     public mutating func handle(_ event: CallEvent) -> [CallAction] {
+        var event = event
+        // Detectors report a digit once it has ended, dated at its start, so an event may be dated
+        // before the call began (a key already sounding at off-hook, a late edge). Nothing that began
+        // before the call belongs to it, and nothing ends it before it began: every action's frame is
+        // at or after the call's start frame, so no frame arithmetic downstream can underflow.
+        if let start = call?.startFrame, event.frame < start {
+            if case .dtmf = event { return [] }
+            event = event.dated(start)
+        }
         switch (state, event) {
         case (.idle, .ringBurst):
             state = .ringing(callerNumber: nil)
@@ -207,4 +224,32 @@ public struct CallStateMachine: Equatable, Sendable {
         state = .recording(call)
         return [begin, .commitRecording(frame: frame, consent: .notAsked)]
     }
+}
+
+extension CallEvent {
+    /// The frame the event happened at.
+    public var frame: UInt64 {
+        switch self {
+        case .ringBurst(let frame), .ringingEnded(let frame), .offHook(let frame), .onHook(let frame), .tick(let frame): frame
+        case .callerNumber(_, let frame), .dtmf(_, let frame): frame
+        }
+    }
+
+    /// The same event at `frame`.
+    public func dated(_ frame: UInt64) -> CallEvent {
+        switch self {
+        case .ringBurst: .ringBurst(frame: frame)
+        case .ringingEnded: .ringingEnded(frame: frame)
+        case .offHook: .offHook(frame: frame)
+        case .onHook: .onHook(frame: frame)
+        case .tick: .tick(frame: frame)
+        case .callerNumber(let number, _): .callerNumber(number, frame: frame)
+        case .dtmf(let key, _): .dtmf(key, frame: frame)
+        }
+    }
+}
+
+extension UInt64 {
+    /// Frames from `earlier` to this position; 0 when `earlier` is not before it (never traps).
+    @inlinable public func frames(since earlier: UInt64) -> UInt64 { self > earlier ? self - earlier : 0 }
 }

@@ -26,7 +26,7 @@ public struct RingCadence: Equatable, Sendable {
                 burstReported = false
             }
         } else if let since = assertedSince {
-            if !burstReported, frame - since >= minimumBurstFrames { events.append(report(start: since)) }
+            if !burstReported, frame.frames(since: since) >= minimumBurstFrames { events.append(report(start: since)) }
             if burstReported { lastBurstEnd = frame }
             assertedSince = nil
         }
@@ -35,7 +35,7 @@ public struct RingCadence: Equatable, Sendable {
 
     /// The clock reached `frame`: report a burst held long enough, or the end of ringing.
     public mutating func advance(to frame: UInt64) -> [CallEvent] {
-        if let since = assertedSince, !burstReported, frame - since >= minimumBurstFrames { return [report(start: since)] }
+        if let since = assertedSince, !burstReported, frame.frames(since: since) >= minimumBurstFrames { return [report(start: since)] }
         if isRinging, assertedSince == nil, let end = lastBurstEnd, frame >= end + timeoutFrames {
             isRinging = false
             lastBurstEnd = nil

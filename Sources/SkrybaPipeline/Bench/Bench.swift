@@ -94,13 +94,21 @@ public enum Bench {
             throw BenchError("\(options.input) is \(wav.sampleRate) Hz but --rate is \(rate): resample it first (sox IN -r \(rate) OUT.wav); the pipeline never resamples")
         }
         guard !wav.samples.isEmpty else { throw BenchError("\(options.input) has no samples") }
-        guard options.lines >= 1 else { throw BenchError("--lines must be at least 1") }
-        guard options.seconds > 0 else { throw BenchError("--seconds must be positive") }
+        guard (1...LineLayout.maximumChannels).contains(options.lines) else {
+            throw BenchError("--lines \(options.lines) must be between 1 and \(LineLayout.maximumChannels)")
+        }
+        // The capture file holds every line for the whole run: one hour of audio at most.
+        guard options.seconds.isFinite, options.seconds > 0, options.seconds <= 3600 else {
+            throw BenchError("--seconds \(options.seconds) must be more than 0 and at most 3600")
+        }
         let problems = options.opus.problems
         guard problems.isEmpty else { throw BenchError(problems.joined(separator: "; ")) }
         let layout = try LineLayout(rate: rate, lines: options.lines)
 
         let frames = UInt64((options.seconds * Double(rate)).rounded())
+        guard frames * UInt64(options.lines) * 2 <= 1 << 30 else {
+            throw BenchError("\(options.lines) lines of \(options.seconds) s make a capture file over 1 GiB: use fewer --lines or --seconds")
+        }
         let work = try makeTemporaryDirectory(prefix: "skryba-bench")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let output = options.outputDirectory ?? "\(work)/out"

@@ -43,7 +43,7 @@ public final class AnnouncementPlayer: @unchecked Sendable {
     public init(pcm: PCM, lines: [Int]) {
         self.pcm = pcm
         channels = pcm.parameters.channels
-        progress = Dictionary(uniqueKeysWithValues: lines.map { ($0, 0) })
+        progress = Dictionary(lines.map { ($0, 0) }, uniquingKeysWith: { first, _ in first })
     }
 
     deinit { wakeup.destroy() }
@@ -54,6 +54,8 @@ public final class AnnouncementPlayer: @unchecked Sendable {
 
     /// Plays `clip` on `channel` from `frame` (replacing whatever that line was playing).
     public func play(_ clip: Clip, line: Int, channel: Int, from frame: UInt64) {
+        // Validation keeps every playback channel inside the PCM; a bad one must not trap the playback thread.
+        guard (0..<channels).contains(channel) else { return }
         lock.withLock {
             // Workers schedule before reporting progress past `frame`, so this never clips in practice.
             let start = max(frame, written)

@@ -34,7 +34,9 @@ public struct CallLineSetup: Sendable {
     }
 }
 
-/// What became of one call, for the daemon's report and the simulator.
+/// What became of one call, for the daemon's report and the simulator. The report goes to the
+/// journal, outside retention and erasure: it names lines and recording ids only, never a caller
+/// number or dialled digits (those are personal data and live in the catalog alone).
 public struct CallSummary: Equatable, Sendable, Codable {
     public var line: Int
     public var direction: String
@@ -43,8 +45,6 @@ public struct CallSummary: Equatable, Sendable, Codable {
     public var outcome: String  // complete | interrupted | discarded | failed
     public var recording: String?
     public var consent: String?
-    public var callerNumber: String?
-    public var dialedDigits: String?
 }
 
 /// One line's worker: merges ring/hook edges, ring cadence, DTMF and caller ID into the call state
@@ -108,12 +108,15 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         let end = start + UInt64(period.samples.count)
         var events: [CallEvent] = []
         for edge in dispatcher.edges(line: setup.line, before: end) {
+            // An edge known only after its audio went by takes effect at the first frame still to
+            // process, so a recording's frames always match the audio it holds.
+            let frame = max(edge.frame, start)
             switch edge.signal {
             case .ring:
-                events += cadence.edge(level: edge.level, frame: edge.frame)
+                events += cadence.edge(level: edge.level, frame: frame)
             case .hook where edge.level != hookLevel:
                 hookLevel = edge.level
-                events.append(edge.level ? .offHook(frame: edge.frame) : .onHook(frame: edge.frame))
+                events.append(edge.level ? .offHook(frame: frame) : .onHook(frame: frame))
             case .hook:
                 break
             }
@@ -171,7 +174,9 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     }
 
     private func feed(_ period: CapturedPeriod, from: UInt64, to: UInt64) {
-        guard let encoder, to > from else { return }
+        // After a failure the call is written no further (one alarm, not one per period); it is closed
+        // as interrupted at its end, and the other lines never notice.
+        guard let encoder, callFailure == nil, to > from else { return }
         let offset = Int(from - period.startFrame), count = Int(to - from)
         do {
             try encoder.consume(UnsafeBufferPointer(rebasing: period.samples[offset..<offset + count]))
@@ -227,27 +232,30 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
             if let encoder, callFailure == nil {
                 do { try encoder.finish() } catch { fail("cannot finish the recording: \(error)", at: frame) }
             }
-            let duration = Int64(frame - current.startFrame) * 1000 / Int64(setup.rate)
+            let duration = durationMs(from: current.startFrame, to: frame)
             if let started { store.finish(started, call: current, endFrame: frame, durationMs: duration, failure: callFailure) }
             calls.append(CallSummary(line: setup.line, direction: current.direction.rawValue, startFrame: current.startFrame, endFrame: frame,
                                      outcome: started == nil ? "failed" : (callFailure == nil ? "complete" : "interrupted"),
-                                     recording: started?.id.description, consent: consent.rawValue, callerNumber: current.callerNumber,
-                                     dialedDigits: digits.isEmpty ? nil : digits))
+                                     recording: started?.id.description, consent: consent.rawValue))
             endCall()
         case .discardCapture(let frame, let consent, let completed):
             guard var current = call else { return }
             encoder?.sink.storage.discard()
             current.consent = consent
             current.announcementCompleted = completed
-            let duration = Int64(frame - current.startFrame) * 1000 / Int64(setup.rate)
+            let duration = durationMs(from: current.startFrame, to: frame)
             let reason = consent == .objected ? "the caller objected with the opt-out key; the call went on unrecorded"
                 : "the caller hung up during the announcement"
             let id = try? store.discarded(current, endFrame: frame, durationMs: duration, reason: reason)
             calls.append(CallSummary(line: setup.line, direction: current.direction.rawValue, startFrame: current.startFrame, endFrame: frame,
-                                     outcome: "discarded", recording: id?.description, consent: consent.rawValue, callerNumber: nil,
-                                     dialedDigits: nil))
+                                     outcome: "discarded", recording: id?.description, consent: consent.rawValue))
             endCall()
         }
+    }
+
+    /// The machine never dates an end before its call's start; the guard keeps a line alive if it ever did.
+    private func durationMs(from start: UInt64, to end: UInt64) -> Int64 {
+        Int64(clamping: end.frames(since: start)) * 1000 / Int64(setup.rate)
     }
 
     private func endCall() {
@@ -268,25 +276,16 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         if period.samples.contains(where: { $0 > quiet || $0 < -quiet }) {
             lastSignalFrame = end
             raised.remove(.noCaptureSignal)
-        } else if end - lastSignalFrame >= setup.limits.noSignalFrames {
-            raise(.noCaptureSignal, at: end, "no signal on the capture channel for \((end - lastSignalFrame) / UInt64(setup.rate)) s: is the tap connected?")
+        } else if end.frames(since: lastSignalFrame) >= setup.limits.noSignalFrames {
+            raise(.noCaptureSignal, at: end, "no signal on the capture channel for \(end.frames(since: lastSignalFrame) / UInt64(setup.rate)) s: is the tap connected?")
         }
-        if let since = offHookSince, end - since >= setup.limits.stuckOffHookFrames {
-            raise(.stuckOffHook, at: end, "off hook since frame \(since) (\((end - since) / UInt64(setup.rate) / 60) min): stuck or miswired loop-current input?")
+        if let since = offHookSince, end.frames(since: since) >= setup.limits.stuckOffHookFrames {
+            raise(.stuckOffHook, at: end, "off hook since frame \(since) (\(end.frames(since: since) / UInt64(setup.rate) / 60) min): stuck or miswired loop-current input?")
         }
     }
 
     private func raise(_ kind: Alarm.Kind, at frame: UInt64, _ message: String) {
         guard kind == .recordingFailed || raised.insert(kind).inserted else { return }
         alarms.raise(Alarm(kind: kind, line: setup.line, frame: frame, message: message))
-    }
-}
-
-extension CallEvent {
-    var frame: UInt64 {
-        switch self {
-        case .ringBurst(let frame), .ringingEnded(let frame), .offHook(let frame), .onHook(let frame), .tick(let frame): frame
-        case .callerNumber(_, let frame), .dtmf(_, let frame): frame
-        }
     }
 }

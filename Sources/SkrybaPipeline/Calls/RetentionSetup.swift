@@ -121,19 +121,81 @@ public final class RetentionMonitor: @unchecked Sendable {
     }
 }
 
-/// Dates on the command line: ISO 8601 with a zone (`2026-11-22T10:00:00Z`), or `YYYY-MM-DD[ HH:MM[:SS]]`
-/// on the offices' legal time (Europe/Warsaw).
+/// Dates on the command line: ISO 8601 with a zone (`2026-11-22T10:00:00Z`, `2026-11-22T11:00+01:00`), or
+/// `YYYY-MM-DD[ HH:MM[:SS]]` on the offices' legal time (Europe/Warsaw). Strict: a day the month lacks
+/// (`2026-11-31`), an hour or minute out of range (`25:00`, `10:99`) or a Warsaw time the clocks skip is
+/// refused, never rolled over into another date.
 public enum CommandLineDate {
-    public static func parse(_ text: String) -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if let date = try? Date(trimmed, strategy: .iso8601) { return date }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Warsaw")!
-        let parts = trimmed.split(whereSeparator: { " T-:".contains($0) }).compactMap { Int($0) }
-        guard [3, 5, 6].contains(parts.count) else { return nil }
-        let components = DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: parts.count > 3 ? parts[3] : 0,
-                                        minute: parts.count > 4 ? parts[4] : 0, second: parts.count > 5 ? parts[5] : 0)
-        guard components.isValidDate(in: calendar) else { return nil }
-        return calendar.date(from: components)
+    public struct Problem: Error, Equatable, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
+    }
+
+    /// Years a date on this appliance can sensibly name.
+    public static let years = 2000...2099
+
+    public static func parse(_ text: String) throws(Problem) -> Date {
+        let usage = "(2026-11-22T10:00:00Z, or 2026-11-22 10:00 in Warsaw time)"
+        let text = FreeText.printable(text)
+        var scanner = Array(text.trimmingCharacters(in: .whitespaces).utf8)[...]
+        func number(_ digits: Int) -> Int? {
+            guard scanner.count >= digits, scanner.prefix(digits).allSatisfy({ (48...57).contains($0) }) else { return nil }
+            defer { scanner = scanner.dropFirst(digits) }
+            return scanner.prefix(digits).reduce(0) { $0 * 10 + Int($1 - 48) }
+        }
+        func take(_ character: Character) -> Bool {
+            guard scanner.first == character.asciiValue else { return false }
+            scanner = scanner.dropFirst()
+            return true
+        }
+        func notADate() -> Problem { Problem(description: "'\(text)' is not a date \(usage)") }
+
+        guard let year = number(4), take("-"), let month = number(2), take("-"), let day = number(2) else { throw notADate() }
+        var hour = 0, minute = 0, second = 0, fraction = 0.0
+        var offset: Int?
+        if take(" ") || take("T") {
+            guard let h = number(2), take(":"), let m = number(2) else { throw notADate() }
+            (hour, minute) = (h, m)
+            if take(":") {
+                guard let s = number(2) else { throw notADate() }
+                second = s
+                if take(".") {
+                    let digits = scanner.prefix { (48...57).contains($0) }
+                    guard !digits.isEmpty, digits.count <= 9 else { throw notADate() }
+                    fraction = Double(String(decoding: digits, as: UTF8.self)).map { $0 / pow(10, Double(digits.count)) } ?? 0
+                    scanner = scanner.dropFirst(digits.count)
+                }
+            }
+            if take("Z") {
+                offset = 0
+            } else if let sign = scanner.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+                scanner = scanner.dropFirst()
+                guard let zoneHours = number(2) else { throw notADate() }
+                _ = take(":")
+                guard let zoneMinutes = number(2), zoneHours <= 14, zoneMinutes <= 59 else {
+                    throw Problem(description: "'\(text)': the zone offset is not a real one (-14:00 to +14:00)")
+                }
+                offset = (sign == UInt8(ascii: "-") ? -1 : 1) * (zoneHours * 3600 + zoneMinutes * 60)
+            }
+        }
+        guard scanner.isEmpty else { throw notADate() }
+        guard years.contains(year) else { throw Problem(description: "'\(text)': the year \(year) is outside \(years.lowerBound)...\(years.upperBound)") }
+        guard (1...12).contains(month) else { throw Problem(description: "'\(text)': there is no month \(month)") }
+        var calendar = LegalTime.calendar
+        if let offset, let zone = TimeZone(secondsFromGMT: offset) { calendar.timeZone = zone }
+        let days = calendar.range(of: .day, in: .month, for: calendar.date(from: DateComponents(year: year, month: month, day: 1)) ?? Date())?.count ?? 31
+        guard (1...days).contains(day) else {
+            throw Problem(description: "'\(text)': \(String(format: "%04d-%02d", year, month)) has no day \(day) (it has \(days) days)")
+        }
+        guard (0...23).contains(hour) else { throw Problem(description: "'\(text)': the hour \(hour) is outside 0...23") }
+        guard (0...59).contains(minute) else { throw Problem(description: "'\(text)': the minute \(minute) is outside 0...59") }
+        guard (0...59).contains(second) else { throw Problem(description: "'\(text)': the second \(second) is outside 0...59") }
+        let components = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        let back = calendar.date(from: components).map { calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: $0) }
+        guard let date = calendar.date(from: components), let back,
+              [back.year, back.month, back.day, back.hour, back.minute, back.second] == [year, month, day, hour, minute, second] else {
+            throw Problem(description: "'\(text)': that time does not exist in Warsaw (the clocks skip it when summer time begins)")
+        }
+        return date.addingTimeInterval(fraction)
     }
 }

@@ -100,6 +100,23 @@ public struct Scenario: Sendable {
         ])
 }
 
+/// What a scenario may ask for: every number bounded, so nothing in it can overflow or fill the disk.
+/// docs/simulation.md lists them.
+public enum ScenarioLimits {
+    public static let rates = [8000, 16000]
+    public static let lineIDs = 1...999
+    public static let maximumLines = LineLayout.maximumChannels
+    /// `at`, `hang_up_after`, a press's `after`, the quiet tail: seconds within one day.
+    public static let seconds = 0.0...86_400.0
+    public static let rings = 0...20
+    /// Caller ID: digits (and '+') as a CLIP message carries them.
+    public static let callerIDLength = 1...20
+    public static let dialLength = 1...32
+    public static let telephoneKeys = Set("0123456789*#ABCD")
+    /// The rendered capture stream (skrybad writes a playback stream of the same size beside it).
+    public static let maximumCaptureBytes = 256 << 20
+}
+
 public struct ScenarioError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }

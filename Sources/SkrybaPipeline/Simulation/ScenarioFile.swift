@@ -1,12 +1,20 @@
 import Foundation
 import SkrybaConfig
 import SkrybaCore
+import SkrybaStore
 
 /// Scenario files (TOML), for `skryba simulate FILE`; `docs/simulation.md` has the format and an example.
+/// Every value is checked against `ScenarioLimits` here, with its file and line, before anything is rendered.
 extension Scenario {
     public static func load(path: String) throws -> Scenario {
         guard let data = FileManager.default.contents(atPath: path) else { throw ScenarioError("\(path): cannot read the scenario") }
-        let root = try TOMLParser.parse(String(decoding: data, as: UTF8.self), name: path)
+        guard data.count <= 4 << 20 else { throw ScenarioError("\(path): the scenario is larger than 4 MiB; is it the right file?") }
+        return try parse(String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    /// Parses scenario text as if it were the file at `path` (messages name `path`).
+    public static func parse(_ text: String, path: String) throws -> Scenario {
+        let root = try TOMLParser.parse(text, name: path)
         var problems: [String] = []
         func problem(_ value: TOMLValue?, _ key: String, _ message: String) {
             problems.append("\(path):\(value.map { "\($0.line)" } ?? "?"): \(key): \(message)")
@@ -16,12 +24,33 @@ extension Scenario {
             guard let text = value.string else { problem(value, context + key, "must be a string, found \(value.typeDescription)"); return nil }
             return text
         }
-        func number(_ table: TOMLTable, _ key: String, _ context: String, required: Bool = true) -> Double? {
+        /// Seconds: a finite number within `ScenarioLimits.seconds`.
+        func seconds(_ table: TOMLTable, _ key: String, _ context: String, required: Bool = true) -> Double? {
             guard let value = table[key] else { if required { problem(nil, context + key, "missing") }; return nil }
-            if let integer = value.integer { return Double(integer) }
-            if let float = value.float { return float }
-            problem(value, context + key, "must be a number, found \(value.typeDescription)")
-            return nil
+            guard let number = value.integer.map(Double.init) ?? value.float else {
+                problem(value, context + key, "must be a number of seconds, found \(value.typeDescription)")
+                return nil
+            }
+            let range = ScenarioLimits.seconds
+            guard number.isFinite, range.contains(number) else {
+                problem(value, context + key, "\(value.literal) is outside \(Int(range.lowerBound))...\(Int(range.upperBound)) seconds")
+                return nil
+            }
+            return number
+        }
+        func integer(_ table: TOMLTable, _ key: String, _ context: String, in range: ClosedRange<Int>, required: Bool = true) -> Int? {
+            guard let value = table[key] else { if required { problem(nil, context + key, "missing") }; return nil }
+            guard let number = value.integer else { problem(value, context + key, "must be a whole number, found \(value.typeDescription)"); return nil }
+            guard range.contains(number) else { problem(value, context + key, "\(number) is outside \(range.lowerBound)...\(range.upperBound)"); return nil }
+            return number
+        }
+        func keys(_ table: TOMLTable, _ key: String, _ context: String, length: ClosedRange<Int>, allowed: Set<Character>, what: String) -> String? {
+            guard let text = string(table, key, context, required: false) else { return nil }
+            guard length.contains(text.count), text.allSatisfy(allowed.contains) else {
+                problem(table[key], context + key, "\(TOMLFormat.quoted(text)) is not \(what) (\(length.lowerBound) to \(length.upperBound) of \(String(allowed.sorted())))")
+                return nil
+            }
+            return text
         }
         func directions(_ value: TOMLValue?, _ key: String) -> Set<CallDirection>? {
             guard let value else { return nil }
@@ -34,15 +63,36 @@ extension Scenario {
         }
 
         var scenario = Scenario(announcement: string(root, "announcement", "") ?? "", lines: [], calls: [])
-        if let rate = number(root, "rate", "", required: false) { scenario.rate = Int(rate) }
-        for (index, value) in (root["lines"]?.array ?? []).enumerated() {
+        if let value = root["rate"] {
+            if let rate = value.integer, ScenarioLimits.rates.contains(rate) { scenario.rate = rate } else {
+                problem(value, "rate", "\(value.literal) is not a line rate (8000 or 16000)")
+            }
+        }
+        let lines = root["lines"]?.array ?? []
+        if lines.count > ScenarioLimits.maximumLines {
+            problem(root["lines"], "lines", "\(lines.count) [[lines]]: a scenario has at most \(ScenarioLimits.maximumLines)")
+        }
+        var firstUse: [Int: Int] = [:]
+        for (index, value) in lines.prefix(ScenarioLimits.maximumLines).enumerated() {
             let context = "lines[\(index + 1)]."
             guard let table = value.table else { problem(value, "lines", "must be [[lines]] tables"); continue }
-            let id = number(table, "id", context).map(Int.init) ?? 0
+            let id = integer(table, "id", context, in: ScenarioLimits.lineIDs) ?? 0
+            if id != 0, let first = firstUse[id] {
+                problem(table["id"], context + "id", "\(id) is already the id of lines[\(first)]")
+            } else if id != 0 {
+                firstUse[id] = index + 1
+            }
             var line = Scenario.Line(id: id, name: string(table, "name", context) ?? "Line \(id)")
+            if let problemText = FreeText.problem(line.name, field: "the name") { problem(table["name"], context + "name", problemText) }
             line.record = directions(table["record"], context + "record") ?? line.record
             line.consent = string(table, "consent", context, required: false) ?? "continue"
-            line.optOutKey = string(table, "opt_out_key", context, required: false)?.first
+            if line.consent != "continue" && line.consent != "opt-out-key" {
+                problem(table["consent"], context + "consent", "\(TOMLFormat.quoted(line.consent)) is neither \"continue\" nor \"opt-out-key\"")
+            }
+            line.optOutKey = keys(table, "opt_out_key", context, length: 1...1, allowed: ScenarioLimits.telephoneKeys, what: "a telephone key")?.first
+            if line.consent == "opt-out-key", line.optOutKey == nil, table["opt_out_key"] == nil {
+                problem(table["consent"], context + "opt_out_key", "required with consent = \"opt-out-key\"")
+            }
             line.outgoingBeep = table["outgoing_beep"]?.boolean ?? false
             scenario.lines.append(line)
         }
@@ -54,10 +104,10 @@ extension Scenario {
                 problem(table["direction"], context + "direction", "'\(directionText)' is neither incoming nor outgoing")
                 continue
             }
-            var call = Scenario.Call(line: number(table, "line", context).map(Int.init) ?? 0, direction: direction,
-                                     at: number(table, "at", context) ?? 0, hangUpAfter: number(table, "hang_up_after", context) ?? 0)
-            call.rings = number(table, "rings", context, required: false).map(Int.init) ?? 2
-            call.callerID = string(table, "caller_id", context, required: false)
+            var call = Scenario.Call(line: integer(table, "line", context, in: ScenarioLimits.lineIDs) ?? 0, direction: direction,
+                                     at: seconds(table, "at", context) ?? 0, hangUpAfter: seconds(table, "hang_up_after", context) ?? 0)
+            call.rings = integer(table, "rings", context, in: ScenarioLimits.rings, required: false) ?? 2
+            call.callerID = keys(table, "caller_id", context, length: ScenarioLimits.callerIDLength, allowed: Set("0123456789+"), what: "a caller number")
             if let format = string(table, "caller_id_format", context, required: false) {
                 guard let parsed = SignalSynthesis.CallerIDFormat(rawValue: format) else {
                     problem(table["caller_id_format"], context + "caller_id_format", "'\(format)' is not fsk-mdmf, fsk-sdmf or dtmf")
@@ -65,21 +115,23 @@ extension Scenario {
                 }
                 call.callerIDFormat = parsed
             }
-            call.dial = string(table, "dial", context, required: false)
+            call.dial = keys(table, "dial", context, length: ScenarioLimits.dialLength, allowed: ScenarioLimits.telephoneKeys, what: "a number to dial")
             call.talk = table["talk"]?.array?.compactMap(\.string) ?? []
-            call.voice = string(table, "voice", context, required: false) ?? "pl"
+            call.voice = keys(table, "voice", context, length: 1...40, allowed: Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+"),
+                              what: "an espeak-ng voice") ?? "pl"
             for press in table["presses"]?.array ?? [] {
-                guard let entry = press.table, let key = entry["key"]?.string?.first, let after = number(entry, "after", context + "presses.") else {
-                    problem(press, context + "presses", "each press is { key = \"9\", after = 3.0 }")
+                guard let entry = press.table, let key = entry["key"]?.string, key.count == 1, let character = key.first,
+                      ScenarioLimits.telephoneKeys.contains(character), let after = seconds(entry, "after", context + "presses.") else {
+                    problem(press, context + "presses", "each press is { key = \"9\", after = 3.0 } (a telephone key, seconds after off-hook)")
                     continue
                 }
-                call.presses.append((key, after))
+                call.presses.append((character, after))
             }
             scenario.calls.append(call)
         }
         if scenario.lines.isEmpty { problems.append("\(path): no [[lines]]") }
         let ids = Set(scenario.lines.map(\.id))
-        for (index, call) in scenario.calls.enumerated() where !ids.contains(call.line) {
+        for (index, call) in scenario.calls.enumerated() where call.line != 0 && !ids.contains(call.line) {
             problems.append("\(path): calls[\(index + 1)].line: line \(call.line) is not among the [[lines]]")
         }
         guard problems.isEmpty else { throw ScenarioError(problems.joined(separator: "\n")) }

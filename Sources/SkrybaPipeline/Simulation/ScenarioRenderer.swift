@@ -1,6 +1,7 @@
 import Foundation
 import SkrybaALSA
 import SkrybaCore
+import SkrybaStore
 
 /// Renders a `Scenario` into files the real daemon runs on: `capture.raw` (interleaved S16_LE, one
 /// channel per line), `events.tsv` (the replay backend's ring/hook edges), `announcement.wav`,
@@ -28,7 +29,57 @@ public struct ScenarioRenderer {
         self.directory = directory
     }
 
+    /// The capture stream's size in bytes at most, computed before anything is rendered. Refuses a
+    /// scenario whose numbers cannot be rendered (not finite, negative, out of `ScenarioLimits`), that
+    /// uses a line id twice, or whose streams (capture, and the playback skrybad writes beside it)
+    /// would exceed `ScenarioLimits.maximumCaptureBytes` or the free space of `directory`.
+    public func plannedCaptureBytes() throws -> Int {
+        guard ScenarioLimits.rates.contains(scenario.rate) else { throw ScenarioError("rate \(scenario.rate) is not a line rate (8000 or 16000)") }
+        guard (1...ScenarioLimits.maximumLines).contains(scenario.lines.count) else {
+            throw ScenarioError("a scenario has 1 to \(ScenarioLimits.maximumLines) lines, not \(scenario.lines.count)")
+        }
+        var seen = Set<Int>()
+        for line in scenario.lines where !seen.insert(line.id).inserted { throw ScenarioError("line id \(line.id) is used by two lines") }
+        func checked(_ value: Double, _ what: String) throws -> Double {
+            guard value.isFinite, ScenarioLimits.seconds.contains(value) else {
+                throw ScenarioError("\(what) \(value) is outside \(Int(ScenarioLimits.seconds.lowerBound))...\(Int(ScenarioLimits.seconds.upperBound)) seconds")
+            }
+            return value
+        }
+        var seconds = 0.0
+        for (number, call) in scenario.calls.enumerated() {
+            let name = "call \(number + 1):"
+            let at = try checked(call.at, "\(name) at"), talk = try checked(call.hangUpAfter, "\(name) hang_up_after")
+            // Key presses and dialling are mixed in even past the hang-up: they count too (a key lasts 0.16 s, a dial at most 6 s).
+            var last = max(talk, call.dial == nil ? 0 : 7)
+            for press in call.presses { last = max(last, try checked(press.after, "\(name) a press after") + 1) }
+            guard ScenarioLimits.rings.contains(call.rings) else { throw ScenarioError("\(name) rings \(call.rings) is outside \(ScenarioLimits.rings)") }
+            guard (call.dial?.count ?? 1) <= ScenarioLimits.dialLength.upperBound else {
+                throw ScenarioError("\(name) the number dialled is longer than \(ScenarioLimits.dialLength.upperBound) keys")
+            }
+            guard (call.callerID?.utf8.count ?? 1) <= ScenarioLimits.callerIDLength.upperBound else {
+                throw ScenarioError("\(name) the caller ID is longer than \(ScenarioLimits.callerIDLength.upperBound) characters")
+            }
+            // Rings (5 s each), caller ID (at most 3.6 s of DTMF) and the answer, generously; unanswered ringing lasts 10 s.
+            seconds = max(seconds, call.direction == .incoming && call.rings == 0 ? at + 10 : at + Double(max(call.rings, 1)) * 5 + 4 + last)
+        }
+        seconds += try checked(scenario.tailSeconds, "the quiet tail")
+        let bytes = seconds * Double(scenario.rate) * Double(scenario.lines.count) * 2
+        let limit = ScenarioLimits.maximumCaptureBytes
+        guard bytes <= Double(limit) else {
+            throw ScenarioError("the scenario would render up to \(Int(bytes) >> 20) MiB of capture audio (\(Int(seconds)) s on \(scenario.lines.count) lines), "
+                + "more than the \(limit >> 20) MiB a simulation may use: shorten the calls or use fewer lines")
+        }
+        // Capture and playback streams, plus room for the recordings and the catalog.
+        let needed = Int64(bytes) * 2 + (16 << 20)
+        if let free = try? StatvfsSpace().usage(of: directory).availableBytes, free < needed {
+            throw ScenarioError("the scenario needs about \(needed >> 20) MiB in \(directory) but only \(free >> 20) MiB are free")
+        }
+        return Int(bytes)
+    }
+
     public func render() throws -> Output {
+        _ = try plannedCaptureBytes()
         let rate = scenario.rate
         func frames(_ seconds: Double) -> Int { Int((seconds * Double(rate)).rounded()) }
         let announcement = try speech(scenario.announcement, voice: "pl", name: "announcement")
@@ -36,7 +87,7 @@ public struct ScenarioRenderer {
         let beep = SignalSynthesis.tone(frequency: 1000, milliseconds: 400, rate: rate)
         try WAVFile(sampleRate: rate, channels: 1, samples: beep).write(path: "\(directory)/beep.wav")
 
-        let lineIndex = Dictionary(uniqueKeysWithValues: scenario.lines.enumerated().map { ($1.id, $0) })
+        let lineIndex = Dictionary(scenario.lines.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         var audio: [[Int16]] = Array(repeating: [], count: scenario.lines.count)
         var edges: [SignalEdge] = []
         var callFrames: [(offHook: UInt64?, onHook: UInt64?)] = []

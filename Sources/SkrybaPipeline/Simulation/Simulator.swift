@@ -1,4 +1,5 @@
 import Foundation
+import SkrybaConfig
 import SkrybaCore
 import SkrybaSeal
 
@@ -10,6 +11,8 @@ public enum Simulator {
         public var configurationFile: String
         public var dataDirectory: String
         public var report: CallRunReport
+        /// skrybad's standard output (the JSON report) and standard error, as the journal would get them.
+        public var reportText: String
         public var daemonLog: String
     }
 
@@ -38,7 +41,7 @@ public enum Simulator {
 
                 [[lines]]
                 id = \(line.id)
-                name = "\(line.name)"
+                name = \(TOMLFormat.quoted(line.name))
                 capture_channel = \(index)
                 playback_channel = \(index)
                 record = [\(CallDirection.allCases.filter(line.record.contains).map { "\"\($0.rawValue)\"" }.joined(separator: ", "))]
@@ -76,6 +79,7 @@ public enum Simulator {
         let log = String(decoding: logData, as: UTF8.self)
         guard process.terminationStatus == 0 else { throw ScenarioError("skrybad failed (exit \(process.terminationStatus)):\n\(log)") }
         let report = try JSONDecoder().decode(CallRunReport.self, from: reportData)
-        return Result(rendered: rendered, configurationFile: configurationFile, dataDirectory: dataDirectory, report: report, daemonLog: log)
+        return Result(rendered: rendered, configurationFile: configurationFile, dataDirectory: dataDirectory, report: report,
+                      reportText: String(decoding: reportData, as: UTF8.self), daemonLog: log)
     }
 }

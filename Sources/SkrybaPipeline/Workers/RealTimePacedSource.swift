@@ -26,7 +26,9 @@ public struct RealTimePacedSource<Base: CaptureSource>: CaptureSource {
     public mutating func read(into buffer: UnsafeMutablePointer<Int16>, frames: Int) -> CaptureReadResult {
         if delivered == 0 && start.tv_sec == 0 && start.tv_nsec == 0 { clock_gettime(CLOCK_MONOTONIC, &start) }
         // A device hands a period over once its last frame was sampled.
-        let due = (delivered + UInt64(frames)) * 1_000_000_000 / rate
+        // Whole seconds first: (frames × 10⁹) alone overflows after 26 days at 8 kHz (37 minutes at --speed 1000).
+        let total = delivered + UInt64(frames)
+        let due = total / rate * 1_000_000_000 + total % rate * 1_000_000_000 / rate
         var deadline = start
         let nanoseconds = UInt64(deadline.tv_nsec) + due
         deadline.tv_sec += Int(nanoseconds / 1_000_000_000)

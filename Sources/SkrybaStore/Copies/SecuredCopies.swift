@@ -92,6 +92,12 @@ public struct SecuredCopies: Sendable {
         guard !madeBy.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw RetentionError.invalid("a secured copy needs who makes it; nothing was secured")
         }
+        // Printed in the register and the audit log: one line of printable text each.
+        let fields: [(String?, String)] = [(calledNumber, "the called number"), (madeBy, "who makes the copy"),
+                                           (callerNumber, "the caller number"), (override, "the override reason")]
+        for case let (value?, field) in fields {
+            if let problem = FreeText.problem(value, field: field) { throw RetentionError.invalid("\(problem); nothing was secured") }
+        }
         guard received <= now else {
             throw RetentionError.invalid("the request cannot have been received (\(UTCTimestamp.string(from: received))) after now; nothing was secured")
         }
@@ -102,6 +108,12 @@ public struct SecuredCopies: Sendable {
             try Catalog.checkHoldable(row, nothingDone: "nothing was secured")
             if row.status == .recording { throw RetentionError.recordingInProgress(id, nothingDone: "nothing was secured") }
             guard let source = row.filePath else { throw RetentionError.recordingHasNoFile(id, nothingDone: "nothing was secured") }
+            // A date given for the request cannot precede the call (a default of now is never checked: the
+            // simulator's sample clock runs ahead of the wall clock).
+            guard requestReceived.map({ $0 >= row.startUTC }) ?? true else {
+                throw RetentionError.invalid("the request (received \(LegalTime.describe(received))) cannot come before the call it asks for "
+                    + "(\(LegalTime.describe(row.startUTC))); nothing was secured")
+            }
             let deadline = Self.requestDeadline(callStart: row.startUTC)
             let late = received >= deadline
             if late, override?.isEmpty ?? true {
@@ -205,6 +217,7 @@ public struct SecuredCopies: Sendable {
         guard !note.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw RetentionError.invalid("a release note says to whom and on what basis the copy was handed over")
         }
+        if let problem = FreeText.problem(note, field: "the release note") { throw RetentionError.invalid(problem) }
         return try catalog.connection.write("noting the release of secured copy \(sequence)") { database in
             let copy = try Self.live(sequence, at: now, in: database)
             if let released = copy.releasedUTC {

@@ -71,6 +71,7 @@ public struct DataSubjectRights: Sendable {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty else { throw RetentionError.invalid("an erasure needs a reason (the request it answers); nothing was erased") }
         let nothing = "nothing was erased"
+        try Self.checkText(reason: reason, actor: actor, nothingDone: nothing)
         let row: RecordingRow? = try catalog.connection.read("reading recording \(id)") { database in
             try Catalog.rows(where: "id = ?", [.integer(id.rawValue)], in: database).first
         }
@@ -103,6 +104,7 @@ public struct DataSubjectRights: Sendable {
         guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw RetentionError.invalid("\(restricted ? "restricting" : "lifting a restriction") needs a reason; \(nothing)")
         }
+        try Self.checkText(reason: reason, actor: actor, nothingDone: nothing)
         try catalog.connection.write("marking recording \(id) \(verb)") { database in
             guard let row = try Catalog.rows(where: "id = ?", [.integer(id.rawValue)], in: database).first else {
                 throw RetentionError.noSuchRecording(id, nothingDone: nothing)
@@ -139,11 +141,19 @@ public struct DataSubjectRights: Sendable {
         guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw RetentionError.invalid("a correction needs a reason (the request it answers); \(nothing)")
         }
+        try Self.checkText(reason: reason, actor: actor, nothingDone: nothing)
+        if let value, let problem = PhoneNumber.problem(value) { throw RetentionError.invalid("\(problem); \(nothing)") }
         return try catalog.connection.write("correcting recording \(id)") { database in
             guard let row = try Catalog.rows(where: "id = ?", [.integer(id.rawValue)], in: database).first else {
                 throw RetentionError.noSuchRecording(id, nothingDone: nothing)
             }
             try Catalog.checkHoldable(row, nothingDone: nothing)
+            if field == .callerNumber, row.direction == .outgoing {
+                throw RetentionError.invalid("recording \(id) is an outgoing call: it has no caller number (the number called is its dialled digits); \(nothing)")
+            }
+            if field == .dialedDigits, row.direction == .incoming {
+                throw RetentionError.invalid("recording \(id) is an incoming call: it has no dialled digits; \(nothing)")
+            }
             let previous = field == .callerNumber ? row.callerNumber : row.dialedDigits
             guard previous != value else {
                 throw RetentionError.invalid("recording \(id) already has that \(field == .callerNumber ? "caller number" : "dialled number"); \(nothing)")
@@ -166,6 +176,13 @@ public struct DataSubjectRights: Sendable {
                                 actor: actor, at: now, in: database)
             return Correction(number: number, recording: id, field: field, previousValue: previous, newValue: value, salt: salt,
                               correctedUTC: UTCTimestamp.date(from: time) ?? now, reason: reason, actor: actor, erasedUTC: nil)
+        }
+    }
+
+    /// Reason and actor go into the audit log and are printed from it: one line of printable text each.
+    static func checkText(reason: String, actor: String, nothingDone: String) throws {
+        for (value, field) in [(actor, "who acts (--by)"), (reason, "the reason")] {
+            if let problem = FreeText.problem(value, field: field) { throw RetentionError.invalid("\(problem); \(nothingDone)") }
         }
     }
 

@@ -103,6 +103,23 @@ import SkrybaSystem
         #expect((first["start"] as? String)?.hasSuffix("Z") == true)
     }
 
+    /// skrybad's standard output and error go to the journal under systemd, outside retention and
+    /// erasure: caller numbers and dialled digits must reach only the catalog.
+    @Test func theDaemonsReportAndLogNameNoCallerNumbersOrDialledDigits() throws {
+        var scenario = Scenario(announcement: "Rozmowy są nagrywane.", lines: [Scenario.Line(id: 1, name: "A"), Scenario.Line(id: 2, name: "B")], calls: [])
+        scenario.calls = [Scenario.Call(line: 1, direction: .incoming, at: 0.3, rings: 1, callerID: "221000111", hangUpAfter: 4),
+                          Scenario.Call(line: 2, direction: .outgoing, at: 0.5, dial: "601234567", hangUpAfter: 5)]
+        let result = try simulate(scenario, "journal")
+        let rows = try Catalog(dataDirectory: result.dataDirectory).recordings()
+        #expect(rows.first { $0.line == 1 }?.callerNumber == "221000111", "the catalog keeps the caller number")
+        #expect(rows.first { $0.line == 2 }?.dialedDigits == "601234567", "the catalog keeps the dialled digits")
+        #expect(result.report.calls.count == 2 && result.reportText.contains(rows[0].id.description), "the report names recordings by id")
+        for number in ["221000111", "601234567"] {
+            #expect(!result.reportText.contains(number), "standard output (the report) must not contain \(number)")
+            #expect(!result.daemonLog.contains(number), "standard error must not contain \(number)")
+        }
+    }
+
     @Test func eightLinesWithOverlappingCallsEachGetTheirOwnExactRecording() throws {
         var scenario = Scenario(announcement: "Rozmowy są nagrywane.", lines: (1...8).map { Scenario.Line(id: $0, name: "Linia \($0)") }, calls: [])
         for line in 1...8 {
@@ -211,8 +228,9 @@ import SkrybaSystem
             #expect(call.startFrame == rendered.callFrames[index].offHook && call.endFrame == rendered.callFrames[index].onHook)
             #expect(call.outcome == "complete")
         }
-        #expect(report.calls.first { $0.line == 1 }?.callerNumber == "221000111")
-        #expect(report.calls.first { $0.line == 2 }?.dialedDigits == "42")
+        let rows = try appliance.catalog.recordings()
+        #expect(rows.first { $0.line == 1 }?.callerNumber == "221000111")
+        #expect(rows.first { $0.line == 2 }?.dialedDigits == "42")
         #expect(report.playbackFramesWritten == rendered.frames)
     }
 

@@ -22,7 +22,7 @@ import SkrybaSystem
 
         let held = try skryba(["hold", "add", "--recording", "R000001", "--case", "II K 12/26", "--reason", "evidence in proceedings"])
         #expect(held.status == 0, "\(held.output)")
-        let refused = try skryba(["recordings", "erase", "R000001", "--reason", "request 7/2026"])
+        let refused = try skryba(["recordings", "erase", "R000001", "--reason", "request 7/2026", "--by", "DPO"])
         #expect(refused.status != 0)
         #expect(refused.output.contains("II K 12/26"), "the refusal names the hold: \(refused.output)")
 
@@ -38,7 +38,7 @@ import SkrybaSystem
         #expect(late.status != 0, "a request dated in the future (or after 14 days) is refused: \(late.output)")
 
         #expect(try skryba(["hold", "release", "II K 12/26", "--reason", "proceedings ended"]).status == 0)
-        let erased = try skryba(["recordings", "erase", "R000001", "--reason", "request 7/2026"])
+        let erased = try skryba(["recordings", "erase", "R000001", "--reason", "request 7/2026", "--by", "DPO"])
         #expect(erased.status == 0, "\(erased.output)")
         let rows = try Catalog(dataDirectory: result.dataDirectory).recordings(status: nil, includeDeleted: true, includeRestricted: true)
         let erasedRow = try #require(rows.first { $0.id.description == "R000001" })
