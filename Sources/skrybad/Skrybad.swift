@@ -85,6 +85,7 @@ struct Skrybad: ParsableCommand {
         let appliance = try Appliance(configuration: configuration, options: options, makeGPIOSignals: GPIOBackend.make(_:anchor:))
         for finding in appliance.recovery.findings { FileHandle.standardError.write(Data("skrybad: recovery: \(finding)\n".utf8)) }
         for item in appliance.startupRetention.deleted { FileHandle.standardError.write(Data("skrybad: retention: deleted \(item.subject): \(item.rule)\n".utf8)) }
+        for raised in appliance.recorder.alarms.alarms { alarm(raised.description) }  // raised while starting
         appliance.recorder.alarms.onAlarm = { alarm($0.description) }
         // Retention runs at start-up (above) and then every check_every_minutes while recording.
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "skryba.retention"))
@@ -123,7 +124,9 @@ struct Skrybad: ParsableCommand {
             throw ExitCode(2)
         }
         let layout = try LineLayout(rate: rate, lines: lines ?? channels, channels: channels)
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let lock = try DataDirectoryLock.acquire(dataDirectory: dataDir)
+        let reserve = StorageReserve(dataDirectory: dataDir)
+        if reserve.releaseIfFull() { alarm("the filesystem of \(dataDir) is full; the storage reserve was released to start") }
         let catalog = try Catalog(dataDirectory: dataDir)
         let deviceKey = try DeviceKey.loadOrCreate(dataDirectory: dataDir, audit: catalog.audit, at: Date())
         let recovery = try Fsck.run(dataDirectory: dataDir, catalog: catalog, at: Date())
@@ -138,13 +141,17 @@ struct Skrybad: ParsableCommand {
             configuration.realTimeSource = true
             configuration.realTimeSpeed = speed
         }
+        reserve.restoreIfRoom()
         let store = try CatalogStore(dataDirectory: dataDir, catalog: catalog, recipients: recipients)
+        store.calls.onStorageFailure = { error in
+            if error.errno == ENOSPC, reserve.release() { alarm("the filesystem of \(dataDir) is full; the storage reserve was released") }
+        }
         if progress { store.onDurable = Self.progressPrinter() }
         let recorder = ContinuousRecorder(configuration: configuration, store: store)
         let sources = onSignals { recorder.requestStop() }
         let report = try recorder.run()
         _ = try catalog.audit.checkpoint(signer: deviceKey, at: Date())
-        withExtendedLifetime(sources) {}
+        withExtendedLifetime((sources, lock)) {}
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         FileHandle.standardError.write(try encoder.encode(report) + Data("\n".utf8))

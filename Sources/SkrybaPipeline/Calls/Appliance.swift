@@ -1,4 +1,5 @@
 import Crypto
+import Dispatch
 import Foundation
 import SkrybaConfig
 import SkrybaCore
@@ -15,6 +16,9 @@ public struct Appliance {
     public let retention: RetentionEngine
     /// The retention run at start-up (after recovery).
     public let startupRetention: RetentionReport
+    /// This process owns the data directory while the appliance lives (a second daemon or fsck is refused).
+    public let lock: DataDirectoryLock
+    public let reserve: StorageReserve
 
     public struct Options: Sendable {
         public var stopAtFrame: UInt64?
@@ -37,13 +41,17 @@ public struct Appliance {
                 makeGPIOSignals: ((SkrybaConfiguration, SampleClockAnchor) throws -> any LineSignalSource)? = nil) throws {
         self.configuration = configuration
         let rate = configuration.audio.rate
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        lock = try DataDirectoryLock.acquire(dataDirectory: configuration.dataDirectory)
+        reserve = StorageReserve(dataDirectory: configuration.dataDirectory)
+        // A 100 % full disk: give the catalog, recovery and retention the reserve's room.
+        let releasedAtStart = reserve.releaseIfFull()
         catalog = try Catalog(dataDirectory: configuration.dataDirectory)
         deviceKey = try DeviceKey.loadOrCreate(dataDirectory: configuration.dataDirectory, audit: catalog.audit, at: Date())
         try Self.auditConfigurationChange(configuration, catalog: catalog)
         recovery = try Fsck.run(dataDirectory: configuration.dataDirectory, catalog: catalog, signer: deviceKey, at: Date())
         retention = RetentionSetup.engine(configuration, catalog: catalog, signer: deviceKey)
         startupRetention = try retention.run(at: Date())
+        reserve.restoreIfRoom()
 
         let signals: any LineSignalSource
         switch configuration.gpio.backend {
@@ -83,12 +91,30 @@ public struct Appliance {
         let store = try CallStore(dataDirectory: configuration.dataDirectory, catalog: catalog, recipients: configuration.recipients)
         recorder = CallRecorder(capture: capture, lines: setups, playbackPCM: configuration.audio.playback,
                                 playbackChannels: configuration.audio.playbackChannels, store: store, signals: signals)
-        let retention = retention, alarms = recorder.alarms
+        let retention = retention, alarms = recorder.alarms, reserve = reserve
         store.beforeOpen = {
             // Room for a call of several minutes before its file is created.
             if let report = try? retention.makeRoom(bytesNeeded: 4 << 20, at: Date()) { Self.alarmIfFull(report, alarms) }
         }
+        let maintenance = DispatchQueue(label: "skryba.storage-full")
+        store.onStorageFailure = { error in
+            guard error.errno == ENOSPC, reserve.release() else { return }
+            alarms.raise(Alarm(kind: .storageFull, line: 0, frame: 0, message: Self.diskFullMessage(reserve, during: "while recording")))
+            // Off the line worker: deleting can take longer than a ring's slack.
+            maintenance.async {
+                if let report = try? retention.makeRoom(bytesNeeded: reserve.size, at: Date()) { Self.alarmIfFull(report, alarms) }
+                reserve.restoreIfRoom()
+            }
+        }
+        if releasedAtStart {
+            alarms.raise(Alarm(kind: .storageFull, line: 0, frame: 0, message: Self.diskFullMessage(reserve, during: "at start-up")))
+        }
         Self.alarmIfFull(startupRetention, alarms)
+    }
+
+    static func diskFullMessage(_ reserve: StorageReserve, during moment: String) -> String {
+        "the filesystem of \(reserve.dataDirectory) was full \(moment); the storage reserve (\(reserve.size >> 20) MiB, \(StorageReserve.fileName)) "
+            + "was released so the catalog can close calls and retention can make room; it is made again once there is room"
     }
 
     /// Runs retention now (the daemon's timer); raises the storage alarm when nothing may be deleted.
@@ -96,6 +122,7 @@ public struct Appliance {
     public func runRetention() throws -> RetentionReport {
         let report = try retention.run(at: Date())
         Self.alarmIfFull(report, recorder.alarms)
+        reserve.restoreIfRoom()
         return report
     }
 

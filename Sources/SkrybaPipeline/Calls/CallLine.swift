@@ -171,7 +171,8 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     }
 
     private func feed(_ period: CapturedPeriod, from: UInt64, to: UInt64) {
-        guard let encoder, to > from else { return }
+        // After a failure the call's file is closed: stop encoding rather than fail again every flush.
+        guard let encoder, callFailure == nil, to > from else { return }
         let offset = Int(from - period.startFrame), count = Int(to - from)
         do {
             try encoder.consume(UnsafeBufferPointer(rebasing: period.samples[offset..<offset + count]))

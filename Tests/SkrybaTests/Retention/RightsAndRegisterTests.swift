@@ -126,7 +126,7 @@ extension RetentionTests {
                     """)
             }
             let catalog = try Catalog(path: path)
-            #expect(try SQLiteDatabase(path: path).userVersion() == 2)
+            #expect(try SQLiteDatabase(path: path).userVersion() == Catalog.schemaVersion)
             let row = try #require(try catalog.recording(RecordingID(rawValue: 1)))
             #expect(row.callerNumber == "+48914245000")
             #expect(row.retentionRule == nil && row.deletionStartedUTC == nil && row.deletedUTC == nil && row.restrictedUTC == nil)
