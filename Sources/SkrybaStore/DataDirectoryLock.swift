@@ -39,19 +39,20 @@ public final class DataDirectoryLock: @unchecked Sendable {
             if failure == EWOULDBLOCK { throw .held(dataDirectory: dataDirectory, holder: Holder(parsing: holder)) }
             throw .file(FileError(operation: "flock", path: path, errno: failure))
         }
+        // Best effort: on a 100 % full disk the name may not fit, and the lock itself is what counts.
         let text = "pid \(getpid())\ncommand \(command.joined(separator: " "))\nsince \(UTCTimestamp.string(from: now))\n"
-        do throws(FileError) {
-            try file.truncate(to: 0)
-            try file.writeAll(Array(text.utf8))
-        } catch {
-            try? file.close()
-            throw .file(error)
-        }
+        try? file.truncate(to: 0)
+        try? file.writeAll(Array(text.utf8))
         return DataDirectoryLock(path: path, file: file)
     }
 
     /// For a command that owns the directory until it exits: the lock is kept for the process's lifetime.
+    /// Holding it already (a command that opens the catalog twice) is not a conflict.
     public static func holdUntilExit(dataDirectory: String) throws(DataDirectoryLockError) {
+        let path = "\(dataDirectory)/\(fileName)"
+        var alreadyHeld = false
+        held.withLock { locks in alreadyHeld = locks.contains { $0.path == path } }
+        guard !alreadyHeld else { return }
         let lock = try acquire(dataDirectory: dataDirectory)
         held.withLock { $0.append(lock) }
     }

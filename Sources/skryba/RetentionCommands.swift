@@ -188,6 +188,9 @@ struct RetentionRunCommand: ParsableCommand {
     func run() throws {
         let configuration = try ConfigurationLoader.load(path: config)
         try DataDirectoryLock.holdUntilExit(dataDirectory: configuration.dataDirectory)
+        let reserve = StorageReserve(dataDirectory: configuration.dataDirectory)
+        reserve.releaseIfFull()
+        defer { reserve.restoreIfRoom() }
         let catalog = try Catalog(dataDirectory: configuration.dataDirectory, actor: "skryba retention")
         let key = try DeviceKey.load(path: "\(configuration.dataDirectory)/\(DataLayout.deviceKey)")
         let report = try RetentionSetup.engine(configuration, catalog: catalog, signer: key).run(at: Date())

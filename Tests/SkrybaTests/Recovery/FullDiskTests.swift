@@ -139,6 +139,27 @@ import Glibc
         #expect(findings.map(\.subject) == ["recordings/filler"], "only the test's own filler: no orphan, no open row")
     }
 
+    /// The appliance itself on a 100 % full filesystem: it opens the catalog, recovers, runs
+    /// retention and says why the disk has room again (the alarm names the released reserve).
+    @Test func theApplianceStartsOnAFullFilesystem() throws {
+        let work = try makeTemporaryDirectory(prefix: "skryba-full-appliance")
+        let mount = try TmpfsMount(at: "\(work)/data", size: "16m")
+        defer { mount.unmount() }
+        let scenario = Scenario(announcement: "Rozmowy są nagrywane.", lines: [Scenario.Line(id: 1, name: "A")], calls: [])
+        do {
+            let (first, _) = try appliance(scenario, dataDirectory: mount.path, work: work)
+            #expect(first.reserve.exists && first.startupRetention.failures.isEmpty)
+        }
+        try Self.fill("\(mount.path)/filler")
+        let (second, _) = try appliance(scenario, dataDirectory: mount.path, work: work)
+        #expect(!second.reserve.exists)
+        #expect(second.recorder.alarms.alarms.contains {
+            $0.kind == .storageFull && $0.message == "the filesystem of \(mount.path) was full at start-up; the storage reserve (4 MiB, .reserve) "
+                + "was released so the catalog can close calls and retention can make room; it is made again once there is room"
+        })
+        #expect(try second.catalog.audit.verify().isIntact)
+    }
+
     /// A 100 % full filesystem: with the reserve made at the first start, `skryba fsck` and then
     /// `skrybad` open the catalog, recover and record; the reserve comes back once there is room.
     @Test func fsckAndSkrybadStartOnAFullFilesystem() throws {
