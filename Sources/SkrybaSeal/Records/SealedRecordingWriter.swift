@@ -19,9 +19,11 @@ public final class SealedRecordingWriter {
     private let file: FileDescriptor
     private let recordKey: SymmetricKey
     private var counter: UInt64 = 0
+    /// Hashes only what is durable (a record joins once it is on disk), so after a failure it
+    /// already describes the file cut back to its last durable record — no copy per record.
     private var hasher = SHA256()
-    /// Bytes, hash and position at the end of the last record that is on disk.
-    private var durable: (bytes: Int64, hasher: SHA256, position: UInt64) = (0, SHA256(), 0)
+    /// Bytes and stream position at the end of the last record that is on disk.
+    private var durable: (bytes: Int64, position: UInt64) = (0, 0)
     private let syncEachRecord: Bool
     public private(set) var bytesWritten: Int64 = 0
     public private(set) var isFinished = false
@@ -59,6 +61,7 @@ public final class SealedRecordingWriter {
             try write(prologue)
             try file.sync()
             try Directory.sync(directory)
+            hasher.update(data: prologue)
         } catch {
             // EMFILE, EIO, ENOSPC after the create: take the file back, so no orphan is left behind.
             try? file.close()
@@ -66,7 +69,7 @@ public final class SealedRecordingWriter {
             try? Directory.sync(directory)
             throw error
         }
-        durable = (bytesWritten, hasher, 0)
+        durable = (bytesWritten, 0)
     }
 
     deinit { if !isFinished { try? file.close() } }
@@ -95,7 +98,8 @@ public final class SealedRecordingWriter {
             poison(error)
             throw error
         }
-        durable = (bytesWritten, hasher, position)
+        hasher.update(data: frame)
+        durable = (bytesWritten, position)
         counter += 1
         if syncEachRecord || final { onDurable?(counter, position) }
         if final {
@@ -108,7 +112,7 @@ public final class SealedRecordingWriter {
         try plaintext.withUnsafeBytes { try append($0, position: position, final: final) }
     }
 
-    /// Hex SHA-256 of every byte written so far (the catalog's fingerprint of the sealed file).
+    /// Hex SHA-256 of the file up to its last durable record (the catalog's fingerprint of the sealed file).
     public var sha256: String { hasher.finalize().map { String(format: "%02x", $0) }.joined() }
 
     /// Records written so far.
@@ -116,7 +120,6 @@ public final class SealedRecordingWriter {
 
     private func write(_ bytes: [UInt8]) throws(FileError) {
         try file.writeAll(bytes)
-        hasher.update(data: bytes)
         bytesWritten += Int64(bytes.count)
     }
 
@@ -126,7 +129,6 @@ public final class SealedRecordingWriter {
         failure = error
         if (try? file.truncate(to: durable.bytes)) != nil { try? file.sync() }
         bytesWritten = durable.bytes
-        hasher = durable.hasher
         isFinished = true
         try? file.close()
         onFailure?(error)
