@@ -90,5 +90,11 @@ import Glibc
         for path in copies + ["\(data)/\(DataDirectoryLock.fileName)", "\(data)/catalog.sqlite"] {
             #expect(Self.owner(path).map { [$0.uid, $0.gid, $0.mode] } == [12345, 12345, 0o600], "\(path)")
         }
+        // This (root) process opening the catalog: SQLite gives -wal and -shm the catalog's owner and mode.
+        let catalog = try Catalog(dataDirectory: data)
+        for path in ["\(data)/catalog.sqlite-wal", "\(data)/catalog.sqlite-shm"] {
+            #expect(Self.owner(path).map { [$0.uid, $0.gid, $0.mode] } == [12345, 12345, 0o600], "\(path)")
+        }
+        withExtendedLifetime(catalog) {}
     }
 }
