@@ -32,18 +32,36 @@ public struct FileDescriptor: Sendable {
         case createExclusive(permissions: UInt32)
         /// Create or truncate.
         case truncate(permissions: UInt32)
+        /// Open read-write, creating the file if it is missing; never truncates.
+        case createOrOpen(permissions: UInt32)
         case readWrite
     }
 
+    /// A created file gets exactly `permissions` (fchmod: whatever the umask) and, when root creates
+    /// it, the owner of the directory it is in (`Ownership`).
     public static func open(_ path: String, _ mode: Mode) throws(FileError) -> FileDescriptor {
         let descriptor: Int32 = switch mode {
         case .readOnly: Glibc.open(path, O_RDONLY | O_CLOEXEC)
         case .createExclusive(let permissions): Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
         case .truncate(let permissions): Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, permissions)
+        case .createOrOpen(let permissions): Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, permissions)
         case .readWrite: Glibc.open(path, O_RDWR | O_CLOEXEC)
         }
         guard descriptor >= 0 else { throw FileError(operation: "open", path: path, errno: errno) }
-        return FileDescriptor(rawValue: descriptor, path: path)
+        let file = FileDescriptor(rawValue: descriptor, path: path)
+        switch mode {
+        case .createExclusive(let permissions), .truncate(let permissions), .createOrOpen(let permissions):
+            do throws(FileError) {
+                if fchmod(descriptor, mode_t(permissions)) != 0 { throw FileError(operation: "fchmod", path: path, errno: errno) }
+                try Ownership.adoptParentOwner(descriptor: descriptor, path: path)
+            } catch {
+                Glibc.close(descriptor)
+                throw error
+            }
+        case .readOnly, .readWrite:
+            break
+        }
+        return file
     }
 
     /// write(2) until every byte is written.
@@ -113,13 +131,15 @@ public enum Directory {
         if fsync(descriptor) != 0 { throw FileError(operation: "fsync directory", path: path, errno: errno) }
     }
 
-    /// mkdir -p with mode, fsync'ing each parent whose entry list changed.
-    public static func create(_ path: String, permissions: UInt32 = 0o750) throws(FileError) {
+    /// mkdir -p with mode (owner-only unless asked otherwise), fsync'ing each parent whose entry
+    /// list changed. A directory root creates takes its parent's owner (`Ownership`).
+    public static func create(_ path: String, permissions: UInt32 = 0o700) throws(FileError) {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             let parent = prefix.isEmpty ? "/" : prefix
             prefix += "/" + component
-            if mkdir(prefix, permissions) == 0 {
+            if mkdir(prefix, mode_t(permissions)) == 0 {
+                try Ownership.adoptParentOwner(path: prefix)
                 try sync(parent)
             } else if errno != EEXIST {
                 throw FileError(operation: "mkdir", path: prefix, errno: errno)
@@ -142,9 +162,12 @@ public enum Directory {
     public static func files(under path: String) -> [String] {
         guard let directory = opendir(path) else { return [] }
         defer { closedir(directory) }
+        // readdir's record ends after d_name's terminator (its d_reclen), not at sizeof(struct dirent):
+        // read the name in place, never copy the whole struct out of the buffer.
+        guard let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name) else { return [] }
         var found: [String] = []
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = String(cString: UnsafeRawPointer(entry).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self))
             if name == "." || name == ".." { continue }
             let child = "\(path)/\(name)"
             var status = stat()
@@ -156,6 +179,31 @@ public enum Directory {
             }
         }
         return found.sorted()
+    }
+}
+
+/// Who owns what the appliance creates. Everything under the data directory belongs to the daemon's
+/// user; when a command runs as root (a technician's `sudo skryba copies add`), a file or directory
+/// it creates takes the owner and group of the directory it is made in, so the daemon can still
+/// use it. Not root: nothing to do (the kernel makes the caller the owner).
+public enum Ownership {
+    public static func adoptParentOwner(path: String) throws(FileError) {
+        guard geteuid() == 0, let owner = try ownerOfParent(path) else { return }
+        if lchown(path, owner.uid, owner.gid) != 0 { throw FileError(operation: "chown", path: path, errno: errno) }
+    }
+
+    public static func adoptParentOwner(descriptor: Int32, path: String) throws(FileError) {
+        guard geteuid() == 0, let owner = try ownerOfParent(path) else { return }
+        if fchown(descriptor, owner.uid, owner.gid) != 0 { throw FileError(operation: "chown", path: path, errno: errno) }
+    }
+
+    /// The parent's uid and gid when they differ from root's own (nil: nothing to change).
+    private static func ownerOfParent(_ path: String) throws(FileError) -> (uid: uid_t, gid: gid_t)? {
+        let slash = path.lastIndex(of: "/")
+        let parent = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        var status = stat()
+        guard stat(parent, &status) == 0 else { throw FileError(operation: "stat", path: parent, errno: errno) }
+        return status.st_uid == 0 && status.st_gid == 0 ? nil : (status.st_uid, status.st_gid)
     }
 }
 

@@ -32,8 +32,8 @@ extension DataDirectoryOption {
     }
 
     /// The register of secured copies.
-    func securedCopies(actor: String) throws -> SecuredCopies {
-        SecuredCopies(catalog: try catalog(actor: actor), dataDirectory: try dataDir)
+    func securedCopies(actor: String, readOnly: Bool = false) throws -> SecuredCopies {
+        SecuredCopies(catalog: try catalog(actor: actor, readOnly: readOnly), dataDirectory: try dataDir)
     }
 }
 
@@ -112,7 +112,7 @@ struct HoldListCommand: ParsableCommand {
     @Flag(help: "Include released holds.") var all = false
 
     func run() throws {
-        for hold in try data.catalog(actor: "skryba hold").holds(includeReleased: all) {
+        for hold in try data.catalog(actor: "skryba hold", readOnly: true).holds(includeReleased: all) {
             let state = hold.releasedUTC.map { "released \(UTCTimestamp.string(from: $0))" } ?? "active"
             // Stored text is escaped: a value saved before input was checked cannot forge a line.
             print("\(FreeText.printable(hold.caseReference))\t\(hold.kind.rawValue)\t\(state)\t\(hold.recordings.map(\.description).joined(separator: ","))\t\(FreeText.printable(hold.reason))")
@@ -162,7 +162,7 @@ struct CopiesListCommand: ParsableCommand {
     @Flag(help: "CSV, for the paper register.") var csv = false
 
     func run() throws {
-        let copies = try data.securedCopies(actor: "skryba copies")
+        let copies = try data.securedCopies(actor: "skryba copies", readOnly: true)
         if csv {
             print(try copies.registerCSV(), terminator: "")
             return
@@ -218,6 +218,10 @@ struct RetentionRunCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try ConfigurationLoader.load(path: config)
+        try DataDirectoryLock.holdUntilExit(dataDirectory: configuration.dataDirectory)
+        let reserve = StorageReserve(dataDirectory: configuration.dataDirectory)
+        reserve.releaseIfFull()
+        defer { reserve.restoreIfRoom() }
         let catalog = try Catalog(dataDirectory: configuration.dataDirectory, actor: "skryba retention")
         let key = try DeviceKey.load(path: "\(configuration.dataDirectory)/\(DataLayout.deviceKey)")
         catalog.audit.signCheckpoints(with: key)

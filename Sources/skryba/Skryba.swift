@@ -95,10 +95,18 @@ struct DataDirectoryOption: ParsableArguments {
         }
     }
 
-    func catalog(actor: String) throws -> Catalog {
+    /// The catalog, for a command that changes it or the files: this process becomes the data
+    /// directory's one owner (refused while skrybad or another such command runs), and on a full
+    /// disk the storage reserve is released so the catalog can open. `readOnly` commands (lists,
+    /// audit verify) take no lock and work beside the daemon.
+    func catalog(actor: String, readOnly: Bool = false) throws -> Catalog {
         let dataDir = try dataDir
         guard FileManager.default.fileExists(atPath: "\(dataDir)/\(DataLayout.catalog)") else {
             throw ValidationError("\(dataDir) holds no catalog.sqlite: is --data-dir right?")
+        }
+        if !readOnly {
+            try DataDirectoryLock.holdUntilExit(dataDirectory: dataDir)
+            StorageReserve(dataDirectory: dataDir).releaseIfFull()
         }
         return try Catalog(dataDirectory: dataDir, actor: actor)
     }
@@ -121,6 +129,7 @@ struct FsckCommand: ParsableCommand {
         let dataDir = try data.dataDir
         let signer = try? DeviceKey.load(path: "\(dataDir)/\(DataLayout.deviceKey)")
         let report = try Fsck.run(dataDirectory: dataDir, catalog: try data.catalog(actor: "skryba fsck"), deep: deep, signer: signer, at: Date())
+        StorageReserve(dataDirectory: dataDir).restoreIfRoom()
         for finding in report.findings { print("\(finding.kind.rawValue): \(finding)") }
         print("checked \(report.recordingsChecked) recording(s) and \(report.filesChecked) file(s): \(report.findings.count) finding(s)")
         if !report.findings.isEmpty { throw ExitCode.failure }
@@ -146,7 +155,7 @@ struct AuditVerifyCommand: ParsableCommand {
             guard bytes.count == 32, hex.count == 64 else { throw ValidationError("--public-key takes 64 hex digits") }
             return Data(bytes)
         }
-        let verification = try data.catalog(actor: "skryba audit").audit.verify(trustedPublicKey: pinned)
+        let verification = try data.catalog(actor: "skryba audit", readOnly: true).audit.verify(trustedPublicKey: pinned)
         print(verification.summary)
         if !verification.isIntact { throw ExitCode.failure }
     }
@@ -159,7 +168,7 @@ struct AuditListCommand: ParsableCommand {
     @Option(help: "Only the last N entries.") var last: Int?
 
     func run() throws {
-        var entries = try data.catalog(actor: "skryba audit").audit.entries()
+        var entries = try data.catalog(actor: "skryba audit", readOnly: true).audit.entries()
         if let last { entries = Array(entries.suffix(last)) }
         for entry in entries {
             // Stored text is escaped: a value saved before input was checked cannot forge a line or the terminal.
@@ -182,7 +191,7 @@ struct RecordingsListCommand: ParsableCommand {
     @Flag(help: "JSON instead of a table.") var json = false
 
     func run() throws {
-        let rows = try data.catalog(actor: "skryba recordings").recordings()
+        let rows = try data.catalog(actor: "skryba recordings", readOnly: true).recordings()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

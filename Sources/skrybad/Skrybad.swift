@@ -140,7 +140,9 @@ struct Skrybad: ParsableCommand {
             throw ExitCode(2)
         }
         let layout = try LineLayout(rate: rate, lines: lines ?? channels, channels: channels)
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let lock = try DataDirectoryLock.acquire(dataDirectory: dataDir)
+        let reserve = StorageReserve(dataDirectory: dataDir)
+        if reserve.releaseIfFull() { alarm("the filesystem of \(dataDir) is full; the storage reserve was released to start") }
         let catalog = try Catalog(dataDirectory: dataDir)
         let deviceKey = try DeviceKey.loadOrCreate(dataDirectory: dataDir, audit: catalog.audit, at: Date())
         let recovery = try Fsck.run(dataDirectory: dataDir, catalog: catalog, at: Date())
@@ -155,6 +157,7 @@ struct Skrybad: ParsableCommand {
             configuration.realTimeSource = true
             configuration.realTimeSpeed = speed
         }
+        reserve.restoreIfRoom()
         let store = try CatalogStore(dataDirectory: dataDir, catalog: catalog, recipients: recipients)
         // Recordings on an unsynchronised clock are flagged here too (docs/retention.md, "An untrusted clock").
         let clock: any SystemClockStatus = assumeClockSynchronised ? AssumedSynchronisedClock() : KernelClockStatus()
@@ -162,12 +165,15 @@ struct Skrybad: ParsableCommand {
         if !trust.isTrusted { alarm("clock-not-synchronised: \(trust.reason)") }
         store.calls.isClockTrusted = { clock.trust(at: $0).isTrusted }
         catalog.audit.signCheckpoints(with: deviceKey)
+        store.calls.onStorageFailure = { error in
+            if error.errno == ENOSPC, reserve.release() { alarm("the filesystem of \(dataDir) is full; the storage reserve was released") }
+        }
         if progress { store.onDurable = Self.progressPrinter() }
         let recorder = ContinuousRecorder(configuration: configuration, store: store)
         let sources = onSignals { recorder.requestStop() }
         let report = try recorder.run()
         _ = try catalog.audit.checkpoint(signer: deviceKey, at: Date())
-        withExtendedLifetime(sources) {}
+        withExtendedLifetime((sources, lock)) {}
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         FileHandle.standardError.write(try encoder.encode(report) + Data("\n".utf8))

@@ -1,4 +1,5 @@
 import Crypto
+import Dispatch
 import Foundation
 import SkrybaConfig
 import SkrybaCore
@@ -18,6 +19,9 @@ public struct Appliance {
     public let startupRetention: RetentionReport
     /// Clock and storage alarms from retention and new calls.
     public let retentionMonitor: RetentionMonitor
+    /// This process owns the data directory while the appliance lives (a second daemon or fsck is refused).
+    public let lock: DataDirectoryLock
+    public let reserve: StorageReserve
 
     public struct Options: Sendable {
         public var stopAtFrame: UInt64?
@@ -42,7 +46,10 @@ public struct Appliance {
                 makeGPIOSignals: ((SkrybaConfiguration, SampleClockAnchor) throws -> any LineSignalSource)? = nil) throws {
         self.configuration = configuration
         let rate = configuration.audio.rate
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        lock = try DataDirectoryLock.acquire(dataDirectory: configuration.dataDirectory)
+        reserve = StorageReserve(dataDirectory: configuration.dataDirectory)
+        // A 100 % full disk: give the catalog, recovery and retention the reserve's room.
+        let releasedAtStart = reserve.releaseIfFull()
         catalog = try Catalog(dataDirectory: configuration.dataDirectory)
         deviceKey = try DeviceKey.loadOrCreate(dataDirectory: configuration.dataDirectory, audit: catalog.audit, at: Date())
         catalog.audit.signCheckpoints(with: deviceKey)
@@ -51,6 +58,7 @@ public struct Appliance {
         try RetentionSetup.checkFilesystem(configuration)
         retention = RetentionSetup.engine(configuration, catalog: catalog, signer: deviceKey, clock: options.clock)
         startupRetention = try retention.run(at: Date())
+        reserve.restoreIfRoom()
 
         let signals: any LineSignalSource
         switch configuration.gpio.backend {
@@ -90,7 +98,8 @@ public struct Appliance {
         let store = try CallStore(dataDirectory: configuration.dataDirectory, catalog: catalog, recipients: configuration.recipients)
         recorder = CallRecorder(capture: capture, lines: setups, playbackPCM: configuration.audio.playback,
                                 playbackChannels: configuration.audio.playbackChannels, store: store, signals: signals)
-        let retention = retention, monitor = RetentionMonitor(alarms: recorder.alarms, clock: options.clock)
+        let retention = retention, alarms = recorder.alarms, reserve = reserve
+        let monitor = RetentionMonitor(alarms: alarms, clock: options.clock)
         retentionMonitor = monitor
         let bitrate = configuration.opus.bitrate
         store.beforeOpen = {
@@ -100,7 +109,25 @@ public struct Appliance {
             }
         }
         store.isClockTrusted = { monitor.clockTrust(at: $0).isTrusted }
+        let maintenance = DispatchQueue(label: "skryba.storage-full")
+        store.onStorageFailure = { error in
+            guard error.errno == ENOSPC, reserve.release() else { return }
+            alarms.raise(Alarm(kind: .storageFull, line: 0, frame: 0, message: Self.diskFullMessage(reserve, during: "while recording")))
+            // Off the line worker: deleting can take longer than a ring's slack.
+            maintenance.async {
+                if let report = try? retention.makeRoom(bytesNeeded: reserve.size, at: Date()) { monitor.observe(report) }
+                reserve.restoreIfRoom()
+            }
+        }
+        if releasedAtStart {
+            alarms.raise(Alarm(kind: .storageFull, line: 0, frame: 0, message: Self.diskFullMessage(reserve, during: "at start-up")))
+        }
         monitor.observe(startupRetention)
+    }
+
+    static func diskFullMessage(_ reserve: StorageReserve, during moment: String) -> String {
+        "the filesystem of \(reserve.dataDirectory) was full \(moment); the storage reserve (\(reserve.size >> 20) MiB, \(StorageReserve.fileName)) "
+            + "was released so the catalog can close calls and retention can make room; it is made again once there is room"
     }
 
     /// Runs retention now (the daemon's timer); raises the storage alarm when nothing may be deleted.
@@ -108,6 +135,7 @@ public struct Appliance {
     public func runRetention() throws -> RetentionReport {
         let report = try retention.run(at: Date())
         retentionMonitor.observe(report)
+        reserve.restoreIfRoom()
         return report
     }
 

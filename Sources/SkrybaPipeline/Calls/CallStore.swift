@@ -18,6 +18,9 @@ public final class CallStore: @unchecked Sendable {
     /// Whether the system clock can be trusted for a call starting then; a recording started on
     /// an untrusted clock is flagged in the catalog (docs/retention.md, "An untrusted clock").
     public var isClockTrusted: ((Date) -> Bool)?
+    /// Told when a recording's file cannot be created or written (ENOSPC, EIO, EMFILE…), from the
+    /// line's worker, before its row is settled: the appliance releases its storage reserve and makes room.
+    public var onStorageFailure: ((FileError) -> Void)?
 
     public struct Started {
         public var id: RecordingID
@@ -42,6 +45,8 @@ public final class CallStore: @unchecked Sendable {
     public func commit(_ call: CallRecord) throws -> Started { try open(newRecording(call)) }
 
     /// Any new recording: its row first, then its sealed file at `recordings/YYYY/MM/DD/<id>.skryba`.
+    /// When the file cannot be made, no file is left behind and the row is closed as `failed` with
+    /// the reason (audited) before the error is rethrown: never a row left `recording`, never an orphan.
     public func open(_ recording: NewRecording) throws -> Started {
         beforeOpen?()
         var recording = recording
@@ -49,19 +54,40 @@ public final class CallStore: @unchecked Sendable {
         let id = try catalog.insert(recording, at: Date())
         let relative = DataLayout.recordingPath(id, startUTC: recording.startUTC)
         let path = "\(dataDirectory)/\(relative)"
-        try Directory.create((path as NSString).deletingLastPathComponent)
-        let writer = try SealedRecordingWriter(path: path, recipients: recipients)
-        try catalog.setFile(id, relativePath: relative, at: Date())
-        if let onDurable { writer.onDurable = { records, position in onDurable(id, records, position) } }
-        return Started(id: id, writer: writer)
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            try Directory.create(directory)
+            // The writer removes its own file if the header cannot be made durable.
+            let writer = try SealedRecordingWriter(path: path, recipients: recipients)
+            do { try catalog.setFile(id, relativePath: relative, at: Date()) } catch {
+                writer.abandon()
+                unlink(path)
+                try? Directory.sync(directory)
+                throw error
+            }
+            if let onDurable { writer.onDurable = { records, position in onDurable(id, records, position) } }
+            if let onStorageFailure { writer.onFailure = onStorageFailure }
+            return Started(id: id, writer: writer)
+        } catch {
+            if let failure = error as? FileError { onStorageFailure?(failure) }
+            do {
+                try catalog.finish(id, status: .failed, endFrame: nil, durationMs: nil, fileSize: nil, fileSHA256: nil,
+                                   reason: "its file \(relative) could not be created: \(error)", at: Date())
+            } catch let closing {
+                // The row stays `recording` without a file; recovery closes it at the next start.
+                FileHandle.standardError.write(Data("skrybad: cannot record the failure of \(id) in the catalog: \(closing)\n".utf8))
+            }
+            throw error
+        }
     }
 
     public func finish(_ started: Started, call: CallRecord, endFrame: UInt64, durationMs: Int64, failure: String?) {
         let writer = started.writer
-        let clean = failure == nil && writer.isFinished
+        let clean = failure == nil && writer.isFinished && writer.failure == nil
         writer.abandon()
         do {
-            try catalog.finish(started.id, status: clean ? .complete : .interrupted, endFrame: endFrame, durationMs: durationMs,
+            try catalog.finish(started.id, status: clean ? .complete : .interrupted, endFrame: endFrame,
+                               durationMs: clean ? durationMs : Self.durableMs(writer, upTo: durationMs),
                                fileSize: writer.bytesWritten, fileSHA256: writer.sha256, reason: failure,
                                consent: call.consent.flatMap { Consent(rawValue: $0.rawValue) },
                                announcementCompleted: call.announcement == nil ? nil : call.announcementCompleted,
@@ -70,6 +96,12 @@ public final class CallStore: @unchecked Sendable {
             // The row stays `recording`; recovery settles it from the file at the next start.
             FileHandle.standardError.write(Data("skrybad: cannot finish \(started.id) in the catalog: \(error)\n".utf8))
         }
+    }
+
+    /// What an interrupted file holds: audio up to its last durable record (the granule counts
+    /// 48 kHz samples and includes the encoder's pre-skip, as recovery counts it).
+    static func durableMs(_ writer: SealedRecordingWriter, upTo callMs: Int64) -> Int64 {
+        min(callMs, Int64(writer.durablePosition / 48))
     }
 
     public func discarded(_ call: CallRecord, endFrame: UInt64, durationMs: Int64, reason: String) throws -> RecordingID {

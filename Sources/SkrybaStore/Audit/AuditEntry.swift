@@ -6,6 +6,7 @@ public enum AuditKind: String, Sendable, Codable, CaseIterable {
     case recordingFinished = "recording-finished"
     case recordingInterrupted = "recording-interrupted"
     case recordingDiscarded = "recording-discarded"
+    case recordingFailed = "recording-failed"
     case recordingDeleted = "recording-deleted"
     case holdAdded = "hold-added"
     case holdReleased = "hold-released"

@@ -133,12 +133,16 @@ public final class Catalog: Sendable {
         case .complete: kind = .recordingFinished
         case .interrupted: kind = .recordingInterrupted
         case .discarded: kind = .recordingDiscarded
+        case .failed: kind = .recordingFailed
         }
         if let fileSHA256, fileSHA256.count != 64 || !fileSHA256.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
             throw CatalogError.invalid(id, reason: "file SHA-256 '\(fileSHA256)' is not 64 lowercase hex digits")
         }
         if status == .discarded, fileSize != nil || fileSHA256 != nil {
             throw CatalogError.invalid(id, reason: "a discarded recording's audio is destroyed; it has no file size or SHA-256 to keep")
+        }
+        if status == .failed, fileSize != nil || fileSHA256 != nil || reason == nil {
+            throw CatalogError.invalid(id, reason: "a failed recording has no file (so no size or SHA-256) and needs the reason it failed")
         }
         try connection.write("finishing recording \(id) as \(status.rawValue)") { database in
             var row = try Self.fetch(id, in: database)
@@ -169,19 +173,21 @@ public final class Catalog: Sendable {
             row.fileSHA256 = fileSHA256
             row.consent = consent ?? row.consent
             row.dialedDigits = dialedDigits ?? row.dialedDigits
-            if status == .discarded {
+            // Nothing of the call is kept, so nothing personal either (and retention, which deletes
+            // only recordings with audio, never has to come back for it).
+            if status == .discarded || status == .failed {
                 row.callerNumber = nil
                 row.dialedDigits = nil
             }
             try database.prepare("""
                 UPDATE recordings SET status = ?, end_frame = ?, duration_ms = ?, file_size = ?, file_sha256 = ?,
-                    consent = ?, announcement_completed = ?, caller_number = ?, dialed_digits = ?, updated_utc = ?
+                    consent = ?, announcement_completed = ?, caller_number = ?, dialed_digits = ?, failure_reason = ?, updated_utc = ?
                 WHERE id = ?
                 """).run([
                     .text(status.rawValue), .optional(endFrame.map { Int64(clamping: $0) }), .optional(durationMs),
                     .optional(fileSize), .optional(fileSHA256), .optional(row.consent?.rawValue),
                     .optional(row.announcement?.completed), .optional(row.callerNumber), .optional(row.dialedDigits),
-                    .text(UTCTimestamp.string(from: now)), .integer(id.rawValue),
+                    .optional(status == .failed ? reason : nil), .text(UTCTimestamp.string(from: now)), .integer(id.rawValue),
                 ])
             var details = ["status": status.rawValue]
             details["reason"] = reason
@@ -222,7 +228,7 @@ public final class Catalog: Sendable {
             SELECT id, line, direction, start_utc, start_frame, end_frame, duration_ms, status, caller_number,
                 dialed_digits, announcement_id, announcement_sha256, announcement_completed, consent, file_path,
                 file_size, file_sha256, retention_deadline_utc, hold_refs, recipients, created_utc, updated_utc,
-                retention_rule, deletion_started_utc, deletion_rule, deleted_utc, restricted_utc, clock_untrusted
+                retention_rule, deletion_started_utc, deletion_rule, deleted_utc, restricted_utc, clock_untrusted, failure_reason
             FROM recordings WHERE \(condition) ORDER BY id
             """).rows(values).map { values in
             var reader = RowReader(table: "recordings", row: values)
@@ -253,7 +259,7 @@ public final class Catalog: Sendable {
                 deletionStartedUTC: try reader.optionalDate("deletion_started_utc"),
                 deletionRule: try reader.optionalText("deletion_rule"), deletedUTC: try reader.optionalDate("deleted_utc"),
                 restrictedUTC: try reader.optionalDate("restricted_utc"),
-                clockUntrusted: try reader.integer("clock_untrusted") != 0)
+                clockUntrusted: try reader.integer("clock_untrusted") != 0, failureReason: try reader.optionalText("failure_reason"))
         }
     }
 }

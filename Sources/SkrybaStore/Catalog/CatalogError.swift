@@ -1,4 +1,5 @@
 import SkrybaSQLite
+import SkrybaSystem
 
 /// Everything the catalog and the audit log refuse or fail at, in words a technician can act on.
 public enum CatalogError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -16,6 +17,8 @@ public enum CatalogError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A stored value this firmware cannot read (a newer firmware's value, or tampering).
     case unreadableRow(table: String, key: String, column: String, value: String)
     case emptyAuditLog
+    /// A file operation on the catalog's own files failed.
+    case file(FileError)
 
     public var description: String {
         switch self {
@@ -39,6 +42,8 @@ public enum CatalogError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(table) \(key): column \(column) holds '\(value)', which this firmware cannot read"
         case .emptyAuditLog:
             "the audit log is empty: there is nothing to checkpoint"
+        case .file(let error):
+            "catalog: \(error)"
         }
     }
 }

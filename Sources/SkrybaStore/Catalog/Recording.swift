@@ -37,6 +37,9 @@ public enum RecordingDirection: String, Sendable, Codable, CaseIterable {
 
 public enum RecordingStatus: String, Sendable, Codable, CaseIterable {
     case recording, complete, interrupted, discarded
+    /// Nothing could be written: the file could not be created (EMFILE, EIO, ENOSPC…); the row's
+    /// `failureReason` says why. No file, no audio, no caller number.
+    case failed
 }
 
 /// What the caller did about the announcement (R4).
@@ -139,6 +142,8 @@ public struct RecordingRow: Equatable, Sendable, Codable {
     public var restrictedUTC: Date?
     /// Started while the system clock was not synchronised (`clock_untrusted`): its dates are not evidence of when.
     public var clockUntrusted: Bool
+    /// Why a `failed` recording could not be written; nil otherwise.
+    public var failureReason: String?
 
     /// Deleted, or its deletion has begun and fsck / the next retention run will finish it.
     public var isDeleted: Bool { deletionStartedUTC != nil }
@@ -150,8 +155,10 @@ public struct RecordingRow: Equatable, Sendable, Codable {
                 filePath: String? = nil, fileSize: Int64? = nil, fileSHA256: String? = nil,
                 retentionDeadlineUTC: Date? = nil, holdRefs: [String] = [], recipients: [String],
                 createdUTC: Date, updatedUTC: Date, retentionRule: String? = nil, deletionStartedUTC: Date? = nil,
-                deletionRule: String? = nil, deletedUTC: Date? = nil, restrictedUTC: Date? = nil, clockUntrusted: Bool = false) {
+                deletionRule: String? = nil, deletedUTC: Date? = nil, restrictedUTC: Date? = nil, clockUntrusted: Bool = false,
+                failureReason: String? = nil) {
         self.clockUntrusted = clockUntrusted
+        self.failureReason = failureReason
         self.retentionRule = retentionRule
         self.deletionStartedUTC = deletionStartedUTC
         self.deletionRule = deletionRule

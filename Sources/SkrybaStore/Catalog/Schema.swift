@@ -1,13 +1,19 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SkrybaSQLite
+import SkrybaSystem
 
 /// The catalog's schema, as an ordered list of migrations. `PRAGMA user_version` holds the number
 /// of the last one applied; each runs in its own transaction together with the version bump, so a
 /// power cut leaves the database at one version or the next, never between. Append new migrations;
 /// never edit one that has shipped. docs/storage.md explains every column.
 enum Schema {
-    struct Migration {
+    struct Migration: Sendable {
         let version: Int64
         let sql: String
+        /// Runs before `sql`, in the same transaction: for steps plain SQL cannot express.
+        var prepare: (@Sendable (SQLiteDatabase) throws -> Void)? = nil
     }
 
     static let migrations: [Migration] = [
@@ -147,12 +153,50 @@ enum Schema {
         Migration(version: 3, sql: """
             ALTER TABLE recordings ADD COLUMN clock_untrusted INTEGER NOT NULL DEFAULT 0 CHECK (clock_untrusted IN (0, 1));
             """),
+        // Issue 8 item 8 (storage faults): status 'failed', the recording could not be written at all
+        // (its file could not be made); `failure_reason` says why. SQLite cannot alter a CHECK, so the
+        // table is rebuilt from its live definition (columns added above survive).
+        Migration(version: 4, sql: """
+            ALTER TABLE recordings ADD COLUMN failure_reason TEXT;
+            """, prepare: { database in try rebuildRecordings(database, allowingStatus: "failed") }),
     ]
+
+    static let statusCheckV1 = "CHECK (status IN ('recording', 'complete', 'interrupted', 'discarded'))"
+
+    /// The documented rebuild (sqlite.org/lang_altertable.html §7), from the table's own stored
+    /// definition so columns later migrations added survive: copy into a new table whose status
+    /// CHECK also allows `status`, drop the old one, rename, recreate its indexes and triggers, and
+    /// keep the AUTOINCREMENT counter (ids are never reused). Foreign keys are off during migrations.
+    static func rebuildRecordings(_ database: SQLiteDatabase, allowingStatus status: String) throws {
+        func texts(_ sql: String) throws -> [String] {
+            try database.prepare(sql).rows().compactMap { if case .text(let text) = $0.first { text } else { nil } }
+        }
+        guard let table = try texts("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'recordings'").first,
+              table.hasPrefix("CREATE TABLE recordings ("), table.contains(statusCheckV1) else {
+            throw CatalogError.invalid(nil, reason: "catalog \(database.path): migration 3: the recordings table is not the one schema version 2 made; refusing to rebuild it")
+        }
+        let dependents = try texts("SELECT sql FROM sqlite_schema WHERE tbl_name = 'recordings' AND type IN ('index', 'trigger') AND sql IS NOT NULL")
+        let sequence = try database.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'recordings'").rows().first?.first ?? .integer(0)
+        let widened = statusCheckV1.replacingOccurrences(of: "'discarded')", with: "'discarded', '\(status)')")
+        try database.execute(table.replacingOccurrences(of: "CREATE TABLE recordings (", with: "CREATE TABLE recordings_rebuilt (")
+            .replacingOccurrences(of: statusCheckV1, with: widened))
+        try database.execute("""
+            INSERT INTO recordings_rebuilt SELECT * FROM recordings;
+            DROP TABLE recordings;
+            ALTER TABLE recordings_rebuilt RENAME TO recordings;
+            """)
+        for sql in dependents { try database.execute(sql) }
+        try database.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'recordings'").run([sequence])
+        guard try database.prepare("PRAGMA foreign_key_check").rows().isEmpty else {
+            throw CatalogError.invalid(nil, reason: "catalog \(database.path): migration 3: rebuilding recordings would break a foreign key; nothing was changed")
+        }
+    }
 
     static var currentVersion: Int64 { migrations.last!.version }
 
     /// Connection settings (per connection, so on every open), then any pending migrations.
     static func open(path: String) throws -> StoreConnection {
+        do { try makePrivate(path) } catch { throw CatalogError.file(error) }
         let database: SQLiteDatabase
         do {
             database = try SQLiteDatabase(path: path)
@@ -169,11 +213,31 @@ enum Schema {
                 throw CatalogError.notWAL(path: path, journalMode: name)
             }
             // FULL: a commit is on flash (WAL fsync'ed) before the call returns — a state change the
-            // audit log reports must survive a power cut.
-            try database.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+            // audit log reports must survive a power cut. Foreign keys go on after the migrations
+            // (a table rebuild needs them off; the pragma cannot change inside a transaction).
+            try database.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON")
         }
         while try connection.write("migrating the schema", { database in try migrateOneStep(database, path: path) }) {}
+        try connection.read("setting up the connection") { database in
+            try database.execute("PRAGMA legacy_alter_table = OFF; PRAGMA foreign_keys = ON")
+        }
         return connection
+    }
+
+    /// The catalog holds personal data: owner-only. Created here (0600, and as root with the data
+    /// directory's owner) before SQLite opens it, because SQLite gives its -wal and -shm the mode and
+    /// owner of the database file. Files an older firmware left readable by others are tightened.
+    static func makePrivate(_ path: String) throws(FileError) {
+        do throws(FileError) {
+            try FileDescriptor.open(path, .createExclusive(permissions: 0o600)).close()
+        } catch where error.errno == EEXIST {
+            for file in [path, path + "-wal", path + "-shm"] {
+                var status = stat()
+                if stat(file, &status) == 0, status.st_mode & 0o077 != 0, chmod(file, 0o600) != 0 {
+                    throw FileError(operation: "chmod", path: file, errno: errno)
+                }
+            }
+        }
     }
 
     /// Applies the next pending migration; false when there is none. The version is re-read inside
@@ -184,6 +248,7 @@ enum Schema {
             throw CatalogError.schemaTooNew(path: path, version: version, supported: currentVersion)
         }
         guard let next = migrations.first(where: { $0.version > version }) else { return false }
+        try next.prepare?(database)
         try database.execute(next.sql)
         try database.setUserVersion(next.version)
         return true

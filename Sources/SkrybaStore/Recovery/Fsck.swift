@@ -61,7 +61,7 @@ public enum Fsck {
             let finding: FsckFinding? = switch row.status {
             case .recording: try close(row, dataDirectory: dataDirectory, catalog: catalog, at: now)
             case .complete, .interrupted: try check(row, dataDirectory: dataDirectory, deep: deep)
-            case .discarded: nil
+            case .discarded, .failed: nil
             }
             if let finding { findings.append(finding) }
         }
