@@ -39,7 +39,9 @@ struct SalvageReport {
         lines.append("Salvage of \(input) into \(outputName).")
         let highest = max(records.last.map { $0.index + 1 } ?? 0, salvaged.holes.compactMap { $0.lastIndex.map { $0 + 1 } }.max() ?? 0)
         lines.append("Kept \(records.count) record(s) of at least \(highest); every kept record authenticated with the identity, nothing else was written.")
-        if salvaged.holes.isEmpty { lines.append("Nothing was missing: the recording is whole.") }
+        if salvaged.holes.isEmpty {
+            lines.append(salvaged.hasFinalRecord ? "Nothing was missing: the recording is whole." : "No record was damaged.")
+        }
         for (number, hole) in salvaged.holes.enumerated() {
             let which = switch hole.lastIndex {
             case .some(let last) where last == hole.firstIndex: "record \(hole.firstIndex)"

@@ -70,7 +70,8 @@ struct DecryptCommand: ParsableCommand {
     @Argument(help: "A .skryba sealed recording or a .age file.") var input: String
     @Option(name: .shortAndLong, help: "Where to write the decrypted file (with --salvage: NAME.salvaged.opus, see there).") var output: String
     @Flag(help: """
-        Keep every record that authenticates, skipping damaged ones. Writes NAME.salvaged.opus and the report         NAME.salvaged.txt (NAME from -o); exit status 0 when nothing was missing, 1 when there were holes.
+        Keep every record that authenticates, skipping damaged ones. Writes NAME.salvaged.opus and the report         NAME.salvaged.txt (NAME from -o); exit status 0 when nothing was missing, 1 when there were holes, \
+        3 when no record was damaged but the final one is absent (interrupted).
         """) var salvage = false
 
     func run() throws {
@@ -105,6 +106,7 @@ struct DecryptCommand: ParsableCommand {
         report(result.text.trimmingCharacters(in: .newlines))
         report("\(input): wrote \(result.opus.count) bytes of salvaged audio to \(names.opus) and the report to \(names.report)")
         if !salvaged.holes.isEmpty { throw ExitCode.failure }
+        if !salvaged.hasFinalRecord { throw ToolExit.interrupted }
     }
 }
 

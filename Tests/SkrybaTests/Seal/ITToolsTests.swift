@@ -213,6 +213,17 @@ import SkrybaSystem
         try salvageAfterDamage("salvage-length", record: 3) { _ in 2 }
     }
 
+    @Test func salvageOfAnInterruptedFileKeepsItsRecords() throws {
+        let setup = try setUp("salvage-cut")
+        let bytes = [UInt8](FileManager.default.contents(atPath: setup.sealed)!)
+        let cut = "\(setup.directory)/cut.skryba"
+        try Data(bytes[0..<(try SealedRecordingReader.scan(bytes)).records.last!.offset]).write(to: URL(fileURLWithPath: cut))
+        let result = try Tool.run(tools, ["decrypt", "--salvage", "--identity", setup.key, cut, "-o", "\(setup.directory)/cut.opus"])
+        #expect(result.status == 3, "\(result.output)")
+        #expect(result.output.contains("No record was damaged.") && result.output.contains("There is no final record"), "\(result.output)")
+        #expect(try Tool.opusdec("\(setup.directory)/cut.salvaged.opus").count >= 8000 * (records - 2) - 320)
+    }
+
     @Test func salvageOfAWholeFileSaysSo() throws {
         let setup = try setUp("salvage-whole")
         let result = try Tool.run(tools, ["decrypt", "--salvage", "--identity", setup.key, setup.sealed, "-o", "\(setup.directory)/w.salvaged.opus"])
