@@ -70,7 +70,8 @@ struct DecryptCommand: ParsableCommand {
     @Argument(help: "A .skryba sealed recording or a .age file.") var input: String
     @Option(name: .shortAndLong, help: "Where to write the decrypted file (with --salvage: NAME.salvaged.opus, see there).") var output: String
     @Flag(help: """
-        Keep every record that authenticates, skipping damaged ones. Writes NAME.salvaged.opus and the report         NAME.salvaged.txt (NAME from -o); exit status 0 when nothing was missing, 1 when there were holes, \
+        Keep every record that authenticates, skipping damaged ones. Writes NAME.salvaged.opus and the report \
+        NAME.salvaged.txt (NAME from -o); exit status 0 when nothing was missing, 1 when there were holes, \
         3 when no record was damaged but the final one is absent (interrupted).
         """) var salvage = false
 
