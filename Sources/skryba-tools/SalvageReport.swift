@@ -52,10 +52,13 @@ struct SalvageReport {
             if let next = records.first(where: { $0.offset == hole.endOffset }) {
                 let resumes = max(hole.positionBefore, Self.startPosition(of: next) ?? hole.positionBefore)
                 let missing = String(format: "%.3f s", Double(resumes - hole.positionBefore) / 48000)
-                sentence += " The audio from \(time(hole.positionBefore)) to \(time(resumes)) of the recording is missing (\(missing));"
+                sentence += " The audio from \(time(hole.positionBefore)) to \(time(resumes)) of the recording"
+                    + " (granule positions \(hole.positionBefore) to \(resumes)) is missing (\(missing));"
                     + " in the salvaged file the audio after the hole follows directly, so from there on it plays \(missing) earlier than it was recorded."
             } else {
-                sentence += " The audio after \(time(hole.positionBefore)) of the recording is missing."
+                sentence += hole.reachesEnd && salvaged.hasFinalRecord
+                    ? " These bytes follow the final record; no audio is missing because of them."
+                    : " The audio after \(time(hole.positionBefore)) of the recording (granule position \(hole.positionBefore)) is missing."
             }
             lines.append(sentence)
         }

@@ -182,7 +182,8 @@ import SkrybaSystem
         // Record k held the audio between record k − 1's position and its own (pre-skip 312 at 8 kHz).
         let start = String(format: "%.3f s", Double(layout.records[k - 1].position - 312) / 48000)
         let end = String(format: "%.3f s", Double(layout.records[k].position - 312) / 48000)
-        #expect(report.contains("The audio from \(start) to \(end) of the recording is missing (1.000 s); in the salvaged file the audio after the hole follows directly"),
+        #expect(report.contains("The audio from \(start) to \(end) of the recording (granule positions \(layout.records[k - 1].position) to "
+                                + "\(layout.records[k].position)) is missing (1.000 s); in the salvaged file the audio after the hole follows directly"),
                 "\(report)")
         #expect(report.contains("The recording's final record is present"))
         #expect(!report.contains("Hole 2"))
