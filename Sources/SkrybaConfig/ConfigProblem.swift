@@ -1,3 +1,5 @@
+import SkrybaSeal
+
 /// One thing wrong with the configuration file, located: the technician fixes them one by one.
 ///
 /// `description`: `skryba.toml:12: audio.rate: 44100 is not supported (8000 or 16000)`.
@@ -16,8 +18,9 @@ public struct ConfigProblem: Equatable, Hashable, Sendable, CustomStringConverti
     public init(file: String, line: Int?, key: String, message: String) {
         self.file = file
         self.line = line
-        self.key = key
-        self.message = message
+        // Messages quote what the file says; a pasted secret key must never reach the journal.
+        self.key = AgeIdentity.redactingSecretKeys(in: key)
+        self.message = AgeIdentity.redactingSecretKeys(in: message)
     }
 
     public var description: String {

@@ -1,9 +1,13 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import SkrybaOgg
 import SkrybaPipeline
 import SkrybaSeal
 import SkrybaStore
+import SkrybaSystem
 
 @main
 struct SkrybaTools: ParsableCommand {
@@ -22,6 +26,12 @@ struct SkrybaTools: ParsableCommand {
 
 enum ToolExit {
     static let interrupted = ExitCode(3)
+}
+
+/// A refusal in a sentence; exit status 1 (ValidationError would mean a usage error, 64).
+struct ToolFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 func readFile(_ path: String) throws -> [UInt8] {
@@ -50,16 +60,27 @@ struct DecryptCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decrypt",
         abstract: "Decrypt a sealed recording to a standard .opus file (also opens standard age files).",
-        discussion: "Only audio whose records authenticate is ever written. A damaged or interrupted recording yields its verified beginning.")
+        discussion: """
+            Only audio whose records authenticate is ever written. A damaged or interrupted recording yields its verified
+            beginning; with --salvage, every record that authenticates is kept and the holes are reported.
+            The output is written owner-only (0600) and never onto the input or any other sealed recording.
+            """)
 
     @Option(name: .long, help: "Identity file as age-keygen writes it (AGE-SECRET-KEY-1…, comments allowed).") var identity: String
     @Argument(help: "A .skryba sealed recording or a .age file.") var input: String
-    @Option(name: .shortAndLong, help: "Where to write the decrypted file.") var output: String
+    @Option(name: .shortAndLong, help: "Where to write the decrypted file (with --salvage: NAME.salvaged.opus, see there).") var output: String
+    @Flag(help: """
+        Keep every record that authenticates, skipping damaged ones. Writes NAME.salvaged.opus and the report \
+        NAME.salvaged.txt (NAME from -o); exit status 0 when nothing was missing, 1 when there were holes, \
+        3 when no record was damaged but the final one is absent (interrupted).
+        """) var salvage = false
 
     func run() throws {
+        if salvage { return try runSalvage() }
+        try OutputFile.refuseOverwriting(output, input: input)
         let (plaintext, problem, kind) = try openFile(input, identityFile: identity)
         if !plaintext.isEmpty || problem == nil {
-            try Data(plaintext).write(to: URL(fileURLWithPath: output))
+            try OutputFile.write(plaintext, to: output, input: input)
         }
         guard let problem else {
             report("\(input): \(kind); wrote \(plaintext.count) bytes to \(output)")
@@ -69,6 +90,76 @@ struct DecryptCommand: ParsableCommand {
         report("\(input): \(kind); wrote only the verified \(plaintext.count) bytes to \(output)")
         if case .noFinalRecord = problem { throw ToolExit.interrupted }
         throw ExitCode.failure
+    }
+
+    func runSalvage() throws {
+        let names = SalvageReport.outputNames(for: output)
+        for name in [names.opus, names.report] { try OutputFile.refuseOverwriting(name, input: input) }
+        let identities = try AgeIdentity.load(identityFile: identity)
+        let bytes = try readFile(input)
+        let salvaged: SealedRecordingReader.Salvaged
+        do { salvaged = try SealedRecordingReader.salvage(bytes, identities: identities) } catch .standardAgeFile {
+            throw ToolFailure("\(input): --salvage works on sealed recordings; this is a standard age file (decrypt it without --salvage)")
+        }
+        let result = SalvageReport(input: input, outputName: names.opus, salvaged: salvaged)
+        try OutputFile.write(result.opus, to: names.opus, input: input)
+        try OutputFile.write(Array(result.text.utf8), to: names.report, input: input)
+        report(result.text.trimmingCharacters(in: .newlines))
+        report("\(input): wrote \(result.opus.count) bytes of salvaged audio to \(names.opus) and the report to \(names.report)")
+        if !salvaged.holes.isEmpty { throw ExitCode.failure }
+        if !salvaged.hasFinalRecord { throw ToolExit.interrupted }
+    }
+}
+
+/// Files IT's tools write: owner-only, complete or absent (temporary file, fsync, rename), and never
+/// in place of the input or of any sealed recording or age file.
+enum OutputFile {
+    static func refuseOverwriting(_ path: String, input: String) throws {
+        var target = stat()
+        guard stat(path, &target) == 0 else { return }  // nothing there (a dangling link is replaced, not followed)
+        var source = stat()
+        if stat(input, &source) == 0, source.st_dev == target.st_dev, source.st_ino == target.st_ino {
+            throw ToolFailure("\(path) is the input file \(input) itself (the same file, perhaps through a link): "
+                                  + "writing there would destroy the sealed recording; give another output file")
+        }
+        guard target.st_mode & S_IFMT == S_IFREG else { throw ToolFailure("\(path) exists and is not a regular file; give another output file") }
+        if let kind = encryptedKind(of: path) {
+            throw ToolFailure("\(path) is \(kind): refusing to overwrite it; give another output file")
+        }
+    }
+
+    /// "a sealed recording" or "an age file" when the file at `path` starts like one.
+    static func encryptedKind(of path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let start = [UInt8]((try? handle.read(upToCount: 64)) ?? Data())
+        if start.starts(with: SealedFormat.magicLine) { return "a sealed recording" }
+        if start.starts(with: Array("age-encryption.org/".utf8)) || start.starts(with: Array("-----BEGIN AGE ENCRYPTED FILE".utf8)) {
+            return "an age file"
+        }
+        return nil
+    }
+
+    static func write(_ bytes: [UInt8], to path: String, input: String) throws {
+        try refuseOverwriting(path, input: input)
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        let temporary = "\(directory)/.\(url.lastPathComponent).\(getpid()).partial"
+        do {
+            let file = try FileDescriptor.open(temporary, .createExclusive(permissions: 0o600))
+            do {
+                try file.writeAll(bytes)
+                try file.sync()
+                try file.close()
+            } catch {
+                try? file.close()
+                throw error
+            }
+            try Directory.rename(temporary, to: path, directory: directory)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
     }
 }
 
@@ -127,6 +218,7 @@ struct ToAgeCommand: ParsableCommand {
     func run() throws {
         guard !recipient.isEmpty else { throw ValidationError("give at least one --recipient age1…") }
         let recipients = try recipient.map { try AgeRecipient(parsing: $0) }
+        try OutputFile.refuseOverwriting(output, input: input)
         let (plaintext, problem, _) = try openFile(input, identityFile: identity)
         if let problem {
             if case .noFinalRecord = problem, allowInterrupted {
@@ -135,7 +227,7 @@ struct ToAgeCommand: ParsableCommand {
                 throw ValidationError("\(input): \(problem)")
             }
         }
-        try Data(try AgePayload.encryptFile(plaintext, to: recipients)).write(to: URL(fileURLWithPath: output))
+        try OutputFile.write(try AgePayload.encryptFile(plaintext, to: recipients), to: output, input: input)
         report("\(input): wrote \(output) for \(recipients.count) recipient(s)")
     }
 }
@@ -169,27 +261,40 @@ struct VerifyReceiptsCommand: ParsableCommand {
             signature proves the appliance issued it. Also checks the audit chain the receipts sit in.
             """)
 
-    @Option(help: "A copy of the appliance's catalog.sqlite.") var catalog: String
+    @Option(help: "A copy of the appliance's catalog.sqlite (opened read-only; its -wal file must be beside it).") var catalog: String
     @Option(help: "The device public key (64 hex digits) you pinned.") var publicKey: String
 
     func run() throws {
         let bytes = stride(from: 0, to: publicKey.count, by: 2).compactMap { UInt8(publicKey.dropFirst($0).prefix(2), radix: 16) }
         guard bytes.count == 32, publicKey.count == 64 else { throw ValidationError("--public-key takes 64 hex digits") }
         let key = Data(bytes)
-        let store = try Catalog(path: catalog, actor: "skryba-tools")
+        let store = try ReadOnlyCatalog(path: catalog)
         let chain = try store.audit.verify(trustedPublicKey: key)
         print(chain.summary)
         var bad = 0, good = 0
         for entry in try store.audit.entries() where entry.kind == AuditKind.deletionReceipt.rawValue {
-            if DeletionReceipt.verify(entry: entry, publicKey: key) {
-                good += 1
-                print("receipt at entry \(entry.seq) (\(entry.timeUTC)): signature valid")
-            } else {
-                bad += 1
-                print("receipt at entry \(entry.seq) (\(entry.timeUTC)): SIGNATURE INVALID")
-            }
+            let valid = DeletionReceipt.verify(entry: entry, publicKey: key)
+            if valid { good += 1 } else { bad += 1 }
+            let receipt = DeletionReceipt(entry: entry)
+            print("")
+            print("receipt at entry \(entry.seq) (\(entry.timeUTC)): "
+                  + (valid ? "signature valid, \(receipt?.items.count ?? 0) item(s)" : "SIGNATURE INVALID: do not rely on the items below"))
+            if let receipt { print(Self.table(receipt.items)) }
         }
+        print("")
         print("\(good) valid receipt(s), \(bad) invalid")
         if bad > 0 || !chain.isIntact { throw ExitCode.failure }
+    }
+
+    /// The items as aligned columns, one line each, for the DPO's file.
+    static func table(_ items: [DeletionReceipt.Item]) -> String {
+        let rows = [["ID", "RULE", "DEADLINE (UTC)", "DELETED (UTC)", "SHA-256 OF THE DELETED FILE"]]
+            + items.map { [$0.subject, $0.rule, $0.deadlineUTC ?? "-", $0.deletedUTC, $0.fileSHA256 ?? "-"] }
+        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            "  " + row.enumerated().map { column, text in
+                column == 4 ? text : text.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
     }
 }

@@ -19,7 +19,7 @@ public struct AgeHeader: Equatable, Sendable {
     /// A file key wrapped for every recipient, with the header MAC.
     /// `ephemeralSecrets` exist for the published test vectors only; normally each stanza gets a fresh one.
     public static func seal(fileKey: SymmetricKey, to recipients: [AgeRecipient], ephemeralSecrets: [[UInt8]]? = nil) throws -> AgeHeader {
-        precondition(!recipients.isEmpty, "at least one recipient")
+        guard !recipients.isEmpty else { throw AgeKeyError.noRecipient }
         let stanzas = try recipients.enumerated().map { index, recipient in
             try wrapX25519(fileKey: fileKey, for: recipient,
                            ephemeral: try ephemeralSecrets.map { try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: $0[index]) })
@@ -35,6 +35,9 @@ public struct AgeHeader: Equatable, Sendable {
         let share = Array(ephemeral.publicKey.rawRepresentation)
         let theirs = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: recipient.publicKey)
         let shared = try ephemeral.sharedSecretFromKeyAgreement(with: theirs)
+        // The age spec: an all-zero shared secret is an error (the recipient is a low-order point,
+        // and the wrapped file key would be readable by anyone).
+        guard !isAllZero(shared) else { throw AgeKeyError.lowOrderRecipient(recipient.description) }
         let wrapKey = shared.hkdfDerivedSymmetricKey(using: SHA256.self, salt: share + recipient.publicKey,
                                                      sharedInfo: Array(x25519Label.utf8), outputByteCount: 32)
         let sealed = try ChaChaPoly.seal(fileKey.withUnsafeBytes { Data($0) }, using: wrapKey, nonce: try ChaChaPoly.Nonce(data: Data(count: 12)))
@@ -51,8 +54,7 @@ public struct AgeHeader: Equatable, Sendable {
             for identity in identities {
                 guard let theirs = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: share),
                       let shared = try? identity.privateKey.sharedSecretFromKeyAgreement(with: theirs) else { continue }
-                let all = shared.withUnsafeBytes { Array($0) }
-                guard all.contains(where: { $0 != 0 }) else { throw .malformedStanza("X25519 share gives an all-zero secret") }
+                guard !Self.isAllZero(shared) else { throw .malformedStanza("X25519 share gives an all-zero secret") }
                 let wrapKey = shared.hkdfDerivedSymmetricKey(using: SHA256.self, salt: share + identity.recipient.publicKey,
                                                              sharedInfo: Array(Self.x25519Label.utf8), outputByteCount: 32)
                 guard let box = try? ChaChaPoly.SealedBox(combined: Data(count: 12) + stanza.body[0..<16] + stanza.body[16..<32]),
@@ -63,6 +65,10 @@ public struct AgeHeader: Equatable, Sendable {
             }
         }
         throw .noMatchingIdentity(stanzas: stanzas.count, identities: identities.map(\.recipient.description))
+    }
+
+    static func isAllZero(_ secret: SharedSecret) -> Bool {
+        secret.withUnsafeBytes { bytes in bytes.allSatisfy { $0 == 0 } }
     }
 
     /// The header text up to and including `---` (what the MAC covers).

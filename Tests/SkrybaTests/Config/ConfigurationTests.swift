@@ -541,7 +541,9 @@ extension ConfigTests {
                 record = ["outgoing"]
                 """) == [
                 "DIR/skryba.toml:2: recipients[1]: '\(String(typo))' is not a usable age recipient: its checksum is wrong (a character was mistyped or lost)",
-                "DIR/skryba.toml:3: recipients[2]: 'AGE-SECRET-KEY-1QQQ' is not a usable age recipient: an age recipient starts with 'age1' (make one with age-keygen)",
+                "DIR/skryba.toml:3: recipients[2]: this is an age secret key (AGE-SECRET-KEY-1…), not a recipient, so it is not shown here; "
+                    + "it must be treated as exposed: make a new pair with 'age-keygen -o org.key' on IT's workstation, give the appliance "
+                    + "only the public key 'age-keygen -y org.key' prints (age1…), and keep the new key file offline",
                 "DIR/skryba.toml:5: recipients[4]: the same recipient as recipients[3]",
                 "DIR/skryba.toml:6: recipients[5]: expected a string (an age1… recipient), found an integer",
                 "DIR/skryba.toml:8: recorder_id: \"sala obrad\" is not a usable recorder id (1 to 64 letters, digits, '.', '_' or '-')",
