@@ -24,16 +24,16 @@ func checkText(_ value: String?, _ option: String) throws {
 
 extension DataDirectoryOption {
     /// Data-subject rights on this appliance, with its device key to sign receipts.
-    func rights(actor: String) throws -> DataSubjectRights {
+    func rights(actor: String, access: CatalogAccess) throws -> DataSubjectRights {
         let dataDir = try dataDir
-        let catalog = try catalog(actor: actor), key = try DeviceKey.load(path: "\(dataDir)/\(DataLayout.deviceKey)")
+        let catalog = try catalog(actor: actor, access: access), key = try DeviceKey.load(path: "\(dataDir)/\(DataLayout.deviceKey)")
         catalog.audit.signCheckpoints(with: key)
         return DataSubjectRights(catalog: catalog, dataDirectory: dataDir, signer: key)
     }
 
     /// The register of secured copies.
-    func securedCopies(actor: String, readOnly: Bool = false) throws -> SecuredCopies {
-        SecuredCopies(catalog: try catalog(actor: actor, readOnly: readOnly), dataDirectory: try dataDir)
+    func securedCopies(actor: String, access: CatalogAccess) throws -> SecuredCopies {
+        SecuredCopies(catalog: try catalog(actor: actor, access: access), dataDirectory: try dataDir)
     }
 }
 
@@ -71,7 +71,7 @@ struct HoldAddCommand: ParsableCommand {
     }
 
     func run() throws {
-        let catalog = try data.catalog(actor: actor.by)
+        let catalog = try data.catalog(actor: actor.by, access: .transaction)
         let hold: Hold
         if !recordings.isEmpty {
             guard line == nil, from == nil, to == nil else { throw ValidationError("give either --recording IDs or --line with --from and --to") }
@@ -100,7 +100,7 @@ struct HoldReleaseCommand: ParsableCommand {
     }
 
     func run() throws {
-        let hold = try data.catalog(actor: actor.by).releaseHold(caseReference: caseReference, reason: reason, by: actor.by, at: Date())
+        let hold = try data.catalog(actor: actor.by, access: .transaction).releaseHold(caseReference: caseReference, reason: reason, by: actor.by, at: Date())
         print("hold '\(hold.caseReference)' released; \(hold.recordings.count) recording(s) follow their retention again")
     }
 }
@@ -112,7 +112,7 @@ struct HoldListCommand: ParsableCommand {
     @Flag(help: "Include released holds.") var all = false
 
     func run() throws {
-        for hold in try data.catalog(actor: "skryba hold", readOnly: true).holds(includeReleased: all) {
+        for hold in try data.catalog(actor: "skryba hold", access: .read).holds(includeReleased: all) {
             let state = hold.releasedUTC.map { "released \(UTCTimestamp.string(from: $0))" } ?? "active"
             // Stored text is escaped: a value saved before input was checked cannot forge a line.
             print("\(FreeText.printable(hold.caseReference))\t\(hold.kind.rawValue)\t\(state)\t\(hold.recordings.map(\.description).joined(separator: ","))\t\(FreeText.printable(hold.reason))")
@@ -148,7 +148,7 @@ struct CopiesAddCommand: ParsableCommand {
     }
 
     func run() throws {
-        let copy = try data.securedCopies(actor: madeBy).secure(try parseRecording(recording), calledNumber: calledNumber, madeBy: madeBy,
+        let copy = try data.securedCopies(actor: madeBy, access: .transaction).secure(try parseRecording(recording), calledNumber: calledNumber, madeBy: madeBy,
                                      requestReceived: try requested.map { try parseDate($0, "--requested") }, callerNumber: callerNumber,
                                      overrideReason: override, at: Date())
         print("secured copy \(copy.sequence) of \(copy.recording): \(copy.filePath), kept until \(copy.expiresUTC.map(UTCTimestamp.string(from:)) ?? "-")")
@@ -162,7 +162,7 @@ struct CopiesListCommand: ParsableCommand {
     @Flag(help: "CSV, for the paper register.") var csv = false
 
     func run() throws {
-        let copies = try data.securedCopies(actor: "skryba copies", readOnly: true)
+        let copies = try data.securedCopies(actor: "skryba copies", access: .read)
         if csv {
             print(try copies.registerCSV(), terminator: "")
             return
@@ -183,7 +183,7 @@ struct CopiesRenewCommand: ParsableCommand {
     @Argument(help: "The register's sequence number.") var sequence: Int64
 
     func run() throws {
-        let copy = try data.securedCopies(actor: actor.by).renew(sequence: sequence, by: actor.by, at: Date())
+        let copy = try data.securedCopies(actor: actor.by, access: .transaction).renew(sequence: sequence, by: actor.by, at: Date())
         print("secured copy \(copy.sequence) kept until \(copy.expiresUTC.map(UTCTimestamp.string(from:)) ?? "-")")
     }
 }
@@ -199,7 +199,7 @@ struct CopiesReleaseCommand: ParsableCommand {
     func validate() throws { try checkText(note, "--note") }
 
     func run() throws {
-        let copy = try data.securedCopies(actor: actor.by).recordRelease(sequence: sequence, note: note, by: actor.by, at: Date())
+        let copy = try data.securedCopies(actor: actor.by, access: .transaction).recordRelease(sequence: sequence, note: note, by: actor.by, at: Date())
         print("secured copy \(copy.sequence): release noted")
     }
 }
@@ -259,7 +259,7 @@ struct RetentionPreviewCommand: ParsableCommand {
             throw ValidationError("cannot use \(data.config):\n\(error)")
         }
         let policy = RetentionSetup.policy(configuration.retention)
-        let plan = try data.catalog(actor: "skryba retention").retentionPreview(policy, at: Date())
+        let plan = try data.catalog(actor: "skryba retention", access: .read).retentionPreview(policy, at: Date())
         print("policy of \(data.config): \(policy)")
         print("\(plan.changes.count) recording(s) would get a new deadline (\(plan.earlier) earlier); "
               + "\(plan.dueNow.count) would be deleted at the next retention run")
@@ -272,7 +272,7 @@ struct RetentionPreviewCommand: ParsableCommand {
                        planned.newDeadlineUTC.map(UTCTimestamp.string(from:)) ?? "-"].joined(separator: "\t"))
             }
         }
-        let untrusted = try data.catalog(actor: "skryba retention").recordings(status: nil, includeDeleted: false, includeRestricted: true)
+        let untrusted = try data.catalog(actor: "skryba retention", access: .read).recordings(status: nil, includeDeleted: false, includeRestricted: true)
             .filter(\.clockUntrusted).count
         if untrusted > 0 {
             print("\(untrusted) recording(s) dated on an untrusted clock are kept whatever the policy: see skryba retention untrusted")
@@ -292,7 +292,7 @@ struct RetentionUntrustedCommand: ParsableCommand {
     @OptionGroup var data: DataDirectoryOption
 
     func run() throws {
-        let rows = try data.catalog(actor: "skryba retention").recordings(status: nil, includeDeleted: false, includeRestricted: true)
+        let rows = try data.catalog(actor: "skryba retention", access: .read).recordings(status: nil, includeDeleted: false, includeRestricted: true)
             .filter(\.clockUntrusted)
         print("\(rows.count) recording(s) dated on an untrusted clock")
         guard !rows.isEmpty else { return }
@@ -318,7 +318,7 @@ struct RecordingsEraseCommand: ParsableCommand {
     }
 
     func run() throws {
-        let rights = try data.rights(actor: actor.by)
+        let rights = try data.rights(actor: actor.by, access: .owner)
         let erasure = try rights.erase(try parseRecording(recording), reason: reason, by: actor.by, at: Date())
         print("\(recording) erased (\(erasure))")
     }
@@ -339,7 +339,7 @@ struct RecordingsRestrictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let rights = try data.rights(actor: actor.by)
+        let rights = try data.rights(actor: actor.by, access: .transaction)
         let id = try parseRecording(recording)
         if lift { try rights.unrestrict(id, reason: reason, by: actor.by, at: Date()) } else { try rights.restrict(id, reason: reason, by: actor.by, at: Date()) }
         print("\(recording) \(lift ? "no longer restricted" : "restricted")")
@@ -368,7 +368,7 @@ struct RecordingsCorrectCommand: ParsableCommand {
     }
 
     func run() throws {
-        let rights = try data.rights(actor: actor.by)
+        let rights = try data.rights(actor: actor.by, access: .transaction)
         _ = try rights.correct(try parseRecording(recording), callerNumber: callerNumber, reason: reason, by: actor.by, at: Date())
         print("\(recording): caller number corrected")
     }

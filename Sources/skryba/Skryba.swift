@@ -95,16 +95,15 @@ struct DataDirectoryOption: ParsableArguments {
         }
     }
 
-    /// The catalog, for a command that changes it or the files: this process becomes the data
-    /// directory's one owner (refused while skrybad or another such command runs), and on a full
-    /// disk the storage reserve is released so the catalog can open. `readOnly` commands (lists,
-    /// audit verify) take no lock and work beside the daemon.
-    func catalog(actor: String, readOnly: Bool = false) throws -> Catalog {
+    /// The catalog, opened as the command's `access` needs (docs/storage.md, "One owner"): `.owner`
+    /// makes this process the data directory's one owner (refused while skrybad or another owner
+    /// runs) and, on a full disk, releases the storage reserve so the catalog can open.
+    func catalog(actor: String, access: CatalogAccess) throws -> Catalog {
         let dataDir = try dataDir
         guard FileManager.default.fileExists(atPath: "\(dataDir)/\(DataLayout.catalog)") else {
             throw ValidationError("\(dataDir) holds no catalog.sqlite: is --data-dir right?")
         }
-        if !readOnly {
+        if access == .owner {
             try DataDirectoryLock.holdUntilExit(dataDirectory: dataDir)
             StorageReserve(dataDirectory: dataDir).releaseIfFull()
         }
@@ -128,7 +127,7 @@ struct FsckCommand: ParsableCommand {
     func run() throws {
         let dataDir = try data.dataDir
         let signer = try? DeviceKey.load(path: "\(dataDir)/\(DataLayout.deviceKey)")
-        let report = try Fsck.run(dataDirectory: dataDir, catalog: try data.catalog(actor: "skryba fsck"), deep: deep, signer: signer, at: Date())
+        let report = try Fsck.run(dataDirectory: dataDir, catalog: try data.catalog(actor: "skryba fsck", access: .owner), deep: deep, signer: signer, at: Date())
         StorageReserve(dataDirectory: dataDir).restoreIfRoom()
         for finding in report.findings { print("\(finding.kind.rawValue): \(finding)") }
         print("checked \(report.recordingsChecked) recording(s) and \(report.filesChecked) file(s): \(report.findings.count) finding(s)")
@@ -155,7 +154,7 @@ struct AuditVerifyCommand: ParsableCommand {
             guard bytes.count == 32, hex.count == 64 else { throw ValidationError("--public-key takes 64 hex digits") }
             return Data(bytes)
         }
-        let verification = try data.catalog(actor: "skryba audit", readOnly: true).audit.verify(trustedPublicKey: pinned)
+        let verification = try data.catalog(actor: "skryba audit", access: .read).audit.verify(trustedPublicKey: pinned)
         print(verification.summary)
         if !verification.isIntact { throw ExitCode.failure }
     }
@@ -168,7 +167,7 @@ struct AuditListCommand: ParsableCommand {
     @Option(help: "Only the last N entries.") var last: Int?
 
     func run() throws {
-        var entries = try data.catalog(actor: "skryba audit", readOnly: true).audit.entries()
+        var entries = try data.catalog(actor: "skryba audit", access: .read).audit.entries()
         if let last { entries = Array(entries.suffix(last)) }
         for entry in entries {
             // Stored text is escaped: a value saved before input was checked cannot forge a line or the terminal.
@@ -191,7 +190,7 @@ struct RecordingsListCommand: ParsableCommand {
     @Flag(help: "JSON instead of a table.") var json = false
 
     func run() throws {
-        let rows = try data.catalog(actor: "skryba recordings", readOnly: true).recordings()
+        let rows = try data.catalog(actor: "skryba recordings", access: .read).recordings()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -390,4 +389,18 @@ struct RecordingListing: Encodable {
         case id, line, direction, start, start_frame, end_frame, duration_ms, status, caller_number, dialed_digits, announcement,
              consent, file, file_size, file_sha256, hold_refs, retention_deadline, deleted, deletion_rule, restricted
     }
+}
+
+/// How a command uses the data directory beside a running daemon.
+enum CatalogAccess {
+    /// Lists and checks: no lock.
+    case read
+    /// Changes that are each one SQLite transaction and delete nothing (holds, the copies register,
+    /// restriction, correction): no lock, so a legal hold never waits for recording to stop; the
+    /// daemon's own writes queue behind them on SQLite's lock, and its deletions re-read holds inside
+    /// their own transaction.
+    case transaction
+    /// Recovery, retention runs and erasure, which close rows or delete files another process may be
+    /// using: this process must be the directory's one owner (DataDirectoryLock).
+    case owner
 }

@@ -52,6 +52,18 @@ struct ConfigFixture {
 enum ConfigKeys {
     static let specRecipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
     static let otherRecipient = "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg"
+    /// The top of a valid two-channel configuration on the replay backend, before any `[[lines]]`
+    /// (7 lines, so a key appended to it stands on line 8).
+    static let minimalHead = """
+        recipients = ["\(specRecipient)"]
+        [audio]
+        capture = "tap"
+        channels = 2
+        [gpio]
+        backend = "replay"
+        replay = "events.tsv"
+
+        """
 }
 
 extension String {

@@ -6,16 +6,7 @@ extension ConfigTests {
     /// Hostile configurations (issue 8, item 16): each is refused with a located message instead of
     /// a stack overflow, a trap after validation, or seconds of work.
     @Suite struct ConfigurationBoundsTests {
-        static let head = """
-            recipients = ["\(ConfigKeys.specRecipient)"]
-            [audio]
-            capture = "tap"
-            channels = 2
-            [gpio]
-            backend = "replay"
-            replay = "events.tsv"
-
-            """
+        static let head = ConfigKeys.minimalHead
 
         func fixture(_ name: String) throws -> ConfigFixture {
             let fixture = try ConfigFixture(name)

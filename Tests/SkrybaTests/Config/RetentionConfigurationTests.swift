@@ -3,16 +3,7 @@ import SkrybaConfig
 import SkrybaCore
 
 @Suite struct RetentionConfigurationTests {
-    static let base = """
-        recipients = ["\(ConfigKeys.specRecipient)"]
-        [audio]
-        capture = "tap"
-        channels = 2
-        [gpio]
-        backend = "replay"
-        replay = "events.tsv"
-
-        """
+    static let base = ConfigKeys.minimalHead
 
     func line(_ id: Int, _ extra: String = "") -> String {
         """

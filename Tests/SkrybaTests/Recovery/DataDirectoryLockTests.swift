@@ -8,8 +8,9 @@ import SkrybaStore
 import Glibc
 #endif
 
-/// One owner of a data directory: a running skrybad refuses fsck and a second daemon (naming
-/// itself), lets read-only commands work beside it, and its SIGKILL frees the directory at once.
+/// One owner of a data directory: a running skrybad refuses fsck, erasure and a second daemon
+/// (naming itself), lets read-only commands and one-transaction changes (a legal hold) work beside
+/// it, and its SIGKILL frees the directory at once.
 @Suite struct DataDirectoryLockTests {
     struct Durable: Decodable { var durable: String }
 
@@ -45,7 +46,11 @@ import Glibc
         #expect(second.output.contains("the data directory \(directory) is in use by \(holder)"), "\(second.output)")
         let hold = try Tool.run(Tool.product("skryba"), ["hold", "add", "--data-dir", directory, "--recording", "R000001",
                                                          "--case", "I C 1/26", "--reason", "test"])
-        #expect(hold.status != 0 && hold.output.contains("is in use by \(holder)"), "a change to the catalog is refused too")
+        #expect(hold.status == 0 && hold.output.contains("hold 'I C 1/26' now keeps 1 recording(s): R000001"),
+                "a legal hold is one transaction: it never waits for recording to stop\n\(hold.output)")
+        let erase = try Tool.run(Tool.product("skryba"), ["recordings", "erase", "R000002", "--data-dir", directory,
+                                                          "--reason", "art. 17 request", "--by", "dpo"])
+        #expect(erase.status != 0 && erase.output.contains("is in use by \(holder)"), "erasure deletes files: only the owner may\n\(erase.output)")
 
         // Read-only commands work beside the daemon.
         let list = try Tool.run(Tool.product("skryba"), ["recordings", "list", "--data-dir", directory])

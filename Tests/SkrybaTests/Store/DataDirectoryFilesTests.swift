@@ -59,7 +59,7 @@ import Glibc
     }
 
     /// Root runs `skryba copies add` on a data directory owned by the daemon's user (uid 12345):
-    /// `secured/`, the copy and the lock belong to that user, owner-only (SQLite gives -wal and -shm
+    /// `secured/`, the copy and (from fsck) the lock belong to that user, owner-only (SQLite gives -wal and -shm
     /// the catalog's owner and mode itself).
     @Test func rootRunCommandsKeepTheDataDirectorysOwner() throws {
         try #require(geteuid() == 0, "the tests run as root")
@@ -87,6 +87,9 @@ import Glibc
         #expect(Self.owner(secured).map { [$0.uid, $0.gid, $0.mode] } == [12345, 12345, 0o700])
         let copies = Directory.files(under: secured)
         #expect(copies.count == 1)
+        // fsck owns the directory (copies add runs beside the daemon and takes no lock): its lock file too.
+        let fsck = try Tool.run(Tool.product("skryba"), ["fsck", "--data-dir", data])
+        #expect(fsck.output.contains("finding(s)"), "\(fsck.output)")
         for path in copies + ["\(data)/\(DataDirectoryLock.fileName)", "\(data)/catalog.sqlite"] {
             #expect(Self.owner(path).map { [$0.uid, $0.gid, $0.mode] } == [12345, 12345, 0o600], "\(path)")
         }
