@@ -28,25 +28,16 @@ public final class PCM {
     /// The parameters the device accepted. The period may differ from the one asked for (alsa-lib
     /// picks the nearest it supports); rate, channels and format never do.
     public let parameters: PCMParameters
+    /// What keeps time for this PCM (alsa-lib's plugin chain down to its leaf).
+    public let clock: PCMClock
     let handle: OpaquePointer
 
     /// - Parameter configurationFile: look `name` up in this asound.conf only, instead of alsa-lib's
     ///   global configuration (ALSA_CONFIG_PATH or /usr/share/alsa/alsa.conf); the bench and the
     ///   simulator use it so they change nothing process-wide.
     public init(name: String, stream: Stream, parameters requested: PCMParameters, configurationFile: String? = nil) throws(ALSAError) {
-        _ = installALSAErrorCapture
-        _ = takeLastALSAMessage()
-        var pcm: OpaquePointer?
-        let direction = stream == .capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK
-        let purpose = "open the \(stream == .capture ? "capture" : "playback") device (is the PCM name right and the interface plugged in?)"
-        if let configurationFile {
-            let configuration = try Self.loadConfiguration(configurationFile, pcmName: name)
-            defer { snd_config_delete(configuration) }
-            try check(snd_pcm_open_lconf(&pcm, name, direction, 0, configuration), "snd_pcm_open_lconf", name, purpose)
-        } else {
-            try check(snd_pcm_open(&pcm, name, direction, 0), "snd_pcm_open", name, purpose)
-        }
-        guard let pcm else { throw ALSAError(function: "snd_pcm_open", code: -EINVAL, pcmName: name, context: "open the device") }
+        let pcm = try Self.open(name: name, stream: stream, mode: 0, configurationFile: configurationFile)
+        clock = Self.clock(of: pcm)
         do {
             self.parameters = try Self.configure(pcm, name: name, stream: stream, requested: requested)
         } catch {
@@ -59,6 +50,59 @@ public final class PCM {
     }
 
     deinit { snd_pcm_close(handle) }
+
+    /// What keeps time for the PCM `name`, without configuring it: opens it (non-blocking, so a busy
+    /// card is an error rather than a wait), asks alsa-lib, closes it. `skrybad` chooses its pacing
+    /// from this before the capture starts.
+    public static func clock(name: String, stream: Stream, configurationFile: String? = nil) throws(ALSAError) -> PCMClock {
+        let pcm = try open(name: name, stream: stream, mode: SND_PCM_NONBLOCK, configurationFile: configurationFile)
+        defer { snd_pcm_close(pcm) }
+        return clock(of: pcm)
+    }
+
+    private static func open(name: String, stream: Stream, mode: Int32, configurationFile: String?) throws(ALSAError) -> OpaquePointer {
+        _ = installALSAErrorCapture
+        _ = takeLastALSAMessage()
+        var pcm: OpaquePointer?
+        let direction = stream == .capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK
+        let purpose = "open the \(stream == .capture ? "capture" : "playback") device (is the PCM name right and the interface plugged in?)"
+        if let configurationFile {
+            let configuration = try Self.loadConfiguration(configurationFile, pcmName: name)
+            defer { snd_config_delete(configuration) }
+            try check(snd_pcm_open_lconf(&pcm, name, direction, mode, configuration), "snd_pcm_open_lconf", name, purpose)
+        } else {
+            try check(snd_pcm_open(&pcm, name, direction, mode), "snd_pcm_open", name, purpose)
+        }
+        guard let pcm else { throw ALSAError(function: "snd_pcm_open", code: -EINVAL, pcmName: name, context: "open the device") }
+        return pcm
+    }
+
+    /// alsa-lib forwards `snd_pcm_info` through its plugins to the (first) slave, so a sound card
+    /// anywhere at the bottom shows as its card number. It has no public call for a plugin's slave,
+    /// but `snd_pcm_dump` of an unconfigured PCM names the chain ("File PCM … Slave: Null PCM"): a
+    /// chain that ends in the null plugin and holds no card has no clock at all.
+    static func clock(of pcm: OpaquePointer) -> PCMClock {
+        let type = String(cString: snd_pcm_type_name(snd_pcm_type(pcm))).lowercased()
+        var infoPointer: OpaquePointer?
+        if snd_pcm_info_malloc(&infoPointer) == 0, let info = infoPointer {
+            defer { snd_pcm_info_free(info) }
+            if snd_pcm_info(pcm, info) == 0, snd_pcm_info_get_card(info) >= 0 {
+                return .hardware(type: type, card: Int(snd_pcm_info_get_card(info)), name: String(cString: snd_pcm_info_get_name(info)))
+            }
+        }
+        var output: OpaquePointer?
+        var chain = ""
+        if snd_output_buffer_open(&output) == 0, let output {
+            defer { snd_output_close(output) }
+            if snd_pcm_dump(pcm, output) == 0 {
+                var text: UnsafeMutablePointer<CChar>?
+                let length = snd_output_buffer_string(output, &text)
+                if let text { chain = String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self) }
+            }
+        }
+        if chain.contains("Null PCM") && !chain.contains("Hardware PCM") { return .none(type: type) }
+        return .other(type: type, description: chain.split(separator: "\n").first.map(String.init) ?? type)
+    }
 
     private static func loadConfiguration(_ path: String, pcmName: String) throws(ALSAError) -> OpaquePointer {
         var input: OpaquePointer?
@@ -174,6 +218,30 @@ public final class PCM {
     /// Plays out everything queued, then stops.
     public func drain() throws(ALSAError) {
         try check(snd_pcm_drain(handle), "snd_pcm_drain", name, "finish playing the queued audio")
+    }
+}
+
+/// What keeps time for a PCM, found from alsa-lib's plugin chain.
+public enum PCMClock: Equatable, Sendable {
+    /// A sound card: the device delivers (or consumes) frames at its own rate. `type` is the
+    /// alsa-lib plugin at the top ("hw", "plug", "file" …), `name` the card's PCM name.
+    case hardware(type: String, card: Int, name: String)
+    /// No clock of its own: the chain ends in the null plugin (an alsa-lib `type file` PCM over
+    /// `slave.pcm { type null }`, as the simulator and tests use): it runs as fast as it is read or written.
+    case none(type: String)
+    /// Something else keeps time, e.g. a sound server through an I/O plugin (PipeWire, PulseAudio, JACK).
+    case other(type: String, description: String)
+
+    public var hasOwnClock: Bool { if case .none = self { false } else { true } }
+
+    /// "an alsa-lib file PCM with no clock of its own", "sound card 0 (USB Audio) through an alsa-lib plug PCM".
+    public var phrase: String {
+        switch self {
+        case .hardware(let type, let card, let name):
+            "sound card \(card) (\(name))\(type == "hw" ? "" : " through an alsa-lib \(type) PCM"), which keeps its own clock"
+        case .none(let type): "an alsa-lib \(type) PCM with no clock of its own"
+        case .other(let type, let description): "an alsa-lib \(type) PCM (\(description)) that keeps its own time"
+        }
     }
 }
 

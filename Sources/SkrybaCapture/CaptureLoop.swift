@@ -1,7 +1,7 @@
 import SkrybaCore
 
 /// What the capture thread does when a line's ring is full.
-public enum CapturePacing: Sendable {
+public enum CapturePacing: Equatable, Sendable {
     /// A real device keeps its own clock: never wait, drop the period for that line and count it.
     case device
     /// A file-backed source (simulation, tests, bench) has no clock: wait until every ring has

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import SkrybaALSA
+import SkrybaCapture
 import SkrybaConfig
 import SkrybaCore
 import SkrybaOpus
@@ -27,7 +29,7 @@ struct Skrybad: ParsableCommand {
     @Option(help: "The configuration file (TOML).") var config: String?
     @Option(help: "Finish the calls in progress and exit when the sample clock reaches this frame (file PCMs never end by themselves).")
     var stopAtFrame: UInt64?
-    @Option(help: "device: the capture device keeps time and a full ring drops (the board); simulation: a file PCM, wait for the encoders and drop nothing.")
+    @Option(help: "Overrides the pacing chosen from the capture PCM. device: the capture device keeps time and a full ring drops (the board); simulation: wait for the encoders and drop nothing (a file PCM, which has no clock of its own).")
     var pacing: String?
     @Option(help: "Simulation only: deliver a file PCM at this many times real time, 0.01 to 1000 (e.g. 1 for real time).") var speed: Double?
     @Flag(help: "Print a JSON line to stdout after every durable (fsync'ed) record.") var progress = false
@@ -64,7 +66,27 @@ struct Skrybad: ParsableCommand {
     static let speedRange = 0.01...1000.0
 
     func run() throws {
+        if let refusal = MemoryLock.lockAll() { FileHandle.standardError.write(Data("skrybad: \(refusal)\n".utf8)) }
         if let config { try runAppliance(configPath: config) } else { try runWholeLines() }
+    }
+
+    /// The pacing for `capture`: from what alsa-lib opened unless `--pacing` says otherwise; printed.
+    func choosePacing(capture: String) throws -> CapturePacing {
+        let choice = PacingChoice(pcmName: capture, clock: try PCM.clock(name: capture, stream: .capture),
+                                  requested: pacing.map { $0 == "device" ? .device : .waitForConsumers })
+        FileHandle.standardError.write(Data("skrybad: \(choice)\n".utf8))
+        return choice.pacing
+    }
+
+    /// Alarms for audio the run dropped (stderr and, for the appliance, the report); a bounded run
+    /// (`--stop-at-frame`) that lost audio then exits with status 3.
+    func audioLost(ringOverflows: [RingOverflow], lines: [Int], recoveredOverruns: UInt64, periodFrames: Int, rate: Int,
+                   at frame: UInt64) -> [Alarm] {
+        let lost = Alarm.audioLost(ringOverflows: ringOverflows, lines: lines, recoveredOverruns: recoveredOverruns,
+                                   bufferFrames: periodFrames * PCMParameters(rate: rate, channels: 1, periodFrames: periodFrames).periodsPerBuffer,
+                                   rate: rate, at: frame)
+        for raised in lost { alarm(raised.description) }
+        return lost
     }
 
     func alarm(_ text: String) { FileHandle.standardError.write(Data("skrybad: ALARM: \(text)\n".utf8)) }
@@ -95,7 +117,7 @@ struct Skrybad: ParsableCommand {
         var options = Appliance.Options()
         options.stopAtFrame = stopAtFrame
         options.speed = speed
-        options.simulation = (pacing ?? "device") == "simulation"
+        options.simulation = try choosePacing(capture: configuration.audio.capture) == .waitForConsumers
         if assumeClockSynchronised { options.clock = AssumedSynchronisedClock() }
         let appliance = try Appliance(configuration: configuration, options: options, makeGPIOSignals: GPIOBackend.make(_:anchor:))
         for finding in appliance.recovery.findings { FileHandle.standardError.write(Data("skrybad: recovery: \(finding)\n".utf8)) }
@@ -115,10 +137,14 @@ struct Skrybad: ParsableCommand {
         if progress { appliance.recorder.store.onDurable = Self.progressPrinter() }
         let recorder = appliance.recorder
         let sources = onSignals { recorder.requestStop() }
-        let report = try recorder.run()
+        var report = try recorder.run()
+        let lost = audioLost(ringOverflows: report.ringOverflows, lines: configuration.lines.map(\.id), recoveredOverruns: report.recoveredOverruns,
+                             periodFrames: configuration.audio.periodFrames, rate: configuration.audio.rate, at: report.framesCaptured)
+        report.alarms += lost
         _ = try appliance.catalog.audit.checkpoint(signer: appliance.deviceKey, at: Date())
         withExtendedLifetime(sources) {}
         try printJSON(report)
+        if stopAtFrame != nil && !lost.isEmpty { throw ExitCode(3) }
     }
 
     static func progressPrinter() -> (RecordingID, UInt64, UInt64) -> Void {
@@ -151,7 +177,7 @@ struct Skrybad: ParsableCommand {
         var configuration = RecorderConfiguration(
             pcmName: capture, layout: layout, periodFrames: layout.samplesPerOpusFrame,
             opus: OpusSettings(bitrate: bitrate, complexity: complexity),
-            frameLimit: stopAtFrame, pacing: (pacing ?? "device") == "device" ? .device : .waitForConsumers)
+            frameLimit: stopAtFrame, pacing: try choosePacing(capture: capture))
         configuration.packetsPerPage = flushIntervalMs / 20
         if let speed {
             configuration.realTimeSource = true
@@ -177,6 +203,9 @@ struct Skrybad: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         FileHandle.standardError.write(try encoder.encode(report) + Data("\n".utf8))
+        let lost = audioLost(ringOverflows: report.ringOverflows, lines: Array(1...layout.lineCount), recoveredOverruns: report.recoveredOverruns,
+                             periodFrames: report.periodFrames, rate: rate, at: report.framesCaptured)
         if !report.lineFailures.isEmpty { throw ExitCode(1) }
+        if stopAtFrame != nil && !lost.isEmpty { throw ExitCode(3) }
     }
 }

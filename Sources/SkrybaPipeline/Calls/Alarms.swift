@@ -14,6 +14,8 @@ public struct Alarm: Equatable, Sendable, Codable, CustomStringConvertible {
         case storageNearlyFull = "storage-nearly-full"
         /// The system clock is not synchronised: new recordings are flagged, retention keeps them.
         case clockNotSynchronised = "clock-not-synchronised"
+        /// Captured audio was dropped (a full ring, a capture overrun): a recording has a hole.
+        case audioLost = "audio-lost"
     }
     public var kind: Kind
     public var line: Int
