@@ -60,7 +60,7 @@ let package = Package(
         ),
 
         // The real-time spine: capture thread, lock-free per-line rings.
-        .target(name: "SkrybaCapture", dependencies: ["SkrybaCore", "SkrybaALSA"]),
+        .target(name: "SkrybaCapture", dependencies: ["SkrybaCore", "SkrybaALSA", "CSkrybaShims"]),
 
         // Line workers: rings → Opus → Ogg Opus → files; the bench.
         .target(
@@ -71,7 +71,7 @@ let package = Package(
 
         .executableTarget(
             name: "skrybad",
-            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaGPIO",
+            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaGPIO", "SkrybaCapture", "SkrybaALSA",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(

@@ -96,23 +96,36 @@ public final class CaptureThread: @unchecked Sendable {
 
     public func requestStop() { control.pointee.store(true, ordering: .relaxed) }
 
+    /// When the capture thread could not be started (or a worker could not): marks the capture as
+    /// ended at frame 0 and wakes the workers, so those already running drain nothing and can be joined.
+    public func endWithoutCapture() {
+        (control + 1).pointee.store(true, ordering: .releasing)
+        for wakeup in consumerWakeups { wakeup.signal() }
+    }
+
     /// Starts the thread. Asks for SCHED_FIFO at `realtimePriority` and falls back to normal
     /// scheduling when the process may not have it (reported in the outcome).
-    public func start<Source: CaptureSource>(_ loop: CaptureLoop<Source>, realtimePriority: Int32? = 70) {
+    /// - Throws: `ThreadStartError` when the thread cannot be created (nothing was started).
+    public func start<Source: CaptureSource>(_ loop: CaptureLoop<Source>, realtimePriority: Int32? = 70) throws(ThreadStartError) {
         precondition(thread == nil, "start() once")
         let stop = control, finished = control + 1, clock = published
         let wakeups = UnsafeMutableBufferPointer<WakeSignal>.allocate(capacity: consumerWakeups.count)
         _ = wakeups.initialize(from: consumerWakeups)
         let space = spaceAvailable
-        thread = JoinableThread(name: "skryba-capture", fifoPriority: realtimePriority) { [self] in
-            var loop = loop
-            let end = Self.run(&loop, stop: stop, clock: clock, wakeups: UnsafeBufferPointer(wakeups), space: space)
-            clock.pointee.store(loop.position, ordering: .relaxed)
-            outcome = CaptureOutcome(end: end, framesCaptured: loop.position,
-                                     recoveredOverruns: loop.recoveredOverruns, realtimeScheduling: false)
-            finished.pointee.store(true, ordering: .releasing)
-            for wakeup in wakeups { wakeup.signal() }
+        do {
+            thread = try JoinableThread(name: "capture", fifoPriority: realtimePriority) { [self] in
+                var loop = loop
+                let end = Self.run(&loop, stop: stop, clock: clock, wakeups: UnsafeBufferPointer(wakeups), space: space)
+                clock.pointee.store(loop.position, ordering: .relaxed)
+                outcome = CaptureOutcome(end: end, framesCaptured: loop.position,
+                                         recoveredOverruns: loop.recoveredOverruns, realtimeScheduling: false)
+                finished.pointee.store(true, ordering: .releasing)
+                for wakeup in wakeups { wakeup.signal() }
+                wakeups.deallocate()
+            }
+        } catch {
             wakeups.deallocate()
+            throw error
         }
     }
 

@@ -3,13 +3,23 @@ import SkrybaALSA
 import SkrybaCapture
 
 /// Plays announcements (and outgoing notices) into the lines through one playback PCM, on the
-/// capture's sample clock: playback frame k is written as capture frame k, so an announcement
-/// scheduled at the off-hook frame starts at exactly that frame of the output stream.
+/// capture's sample clock: playback frame k is written as capture frame k.
 ///
-/// The player never writes a frame before every line worker has processed it (a worker may still
-/// schedule or cut an announcement there); on the board that adds the capture-to-playback latency
-/// (one or two periods) before the caller hears it, which the catalog's frame positions state.
+/// Pacing follows the playback PCM, as the capture's does:
+/// - a device with a clock (`PCM.clock.hasOwnClock`): the player thread writes a period whenever
+///   the device has consumed one (`snd_pcm_writei` blocks until there is room), whatever the line
+///   workers are doing, so a slow worker can never underrun the playback. A clip scheduled at a
+///   frame already written starts at the first frame still to write (the playback buffer's latency);
+/// - a PCM with no clock (an alsa-lib file PCM, the simulator): it would take frames as fast as
+///   they come, so the player writes no frame before every line worker has processed it, and an
+///   announcement scheduled at the off-hook frame starts at exactly that frame of the output stream.
 public final class AnnouncementPlayer: @unchecked Sendable {
+    public enum Pacing: Sendable {
+        /// The playback device consumes at its own rate.
+        case device
+        /// Never ahead of the slowest line worker (a PCM with no clock of its own).
+        case slowestWorker
+    }
     public struct Clip: Sendable {
         public var id: String
         public var sha256: String
@@ -38,18 +48,23 @@ public final class AnnouncementPlayer: @unchecked Sendable {
     private var finishedAt: UInt64?
     private var thread: JoinableThread?
     public private(set) var failure: String?
+    public let pacing: Pacing
 
-    /// - Parameter lines: the line ids whose workers report progress.
-    public init(pcm: PCM, lines: [Int]) {
+    /// - Parameters:
+    ///   - lines: the line ids whose workers report progress.
+    ///   - pacing: nil chooses from the PCM's clock.
+    public init(pcm: PCM, lines: [Int], pacing: Pacing? = nil) {
         self.pcm = pcm
+        self.pacing = pacing ?? (pcm.clock.hasOwnClock ? .device : .slowestWorker)
         channels = pcm.parameters.channels
         progress = Dictionary(lines.map { ($0, 0) }, uniquingKeysWith: { first, _ in first })
     }
 
     deinit { wakeup.destroy() }
 
-    public func start() {
-        thread = JoinableThread(name: "skryba-playback") { [self] in run() }
+    /// - Throws: `ThreadStartError` when the playback thread cannot be created.
+    public func start() throws(ThreadStartError) {
+        thread = try JoinableThread(name: "playback") { [self] in run() }
     }
 
     /// Plays `clip` on `channel` from `frame` (replacing whatever that line was playing).
@@ -57,7 +72,8 @@ public final class AnnouncementPlayer: @unchecked Sendable {
         // Validation keeps every playback channel inside the PCM; a bad one must not trap the playback thread.
         guard (0..<channels).contains(channel) else { return }
         lock.withLock {
-            // Workers schedule before reporting progress past `frame`, so this never clips in practice.
+            // Paced by the slowest worker, nothing past `frame` is written yet; paced by a device, a frame
+            // already written is out of reach and the clip starts at the first one still to write.
             let start = max(frame, written)
             playing[line] = Playing(clip: clip, channel: channel, start: start, stop: start + UInt64(clip.samples.count))
         }
@@ -95,7 +111,11 @@ public final class AnnouncementPlayer: @unchecked Sendable {
         var buffer = [Int16](repeating: 0, count: chunkFrames * channels)
         while true {
             let (target, done, active): (UInt64, Bool, [Playing]) = lock.withLock {
-                (progress.values.min() ?? 0, finishedAt.map { written >= $0 } ?? false, Array(playing.values))
+                let limit = switch pacing {
+                case .device: finishedAt ?? .max  // the blocking write is the pace
+                case .slowestWorker: progress.values.min() ?? 0
+                }
+                return (limit, finishedAt.map { written >= $0 } ?? false, Array(playing.values))
             }
             if done { break }
             if target <= written {

@@ -49,7 +49,7 @@ public final class CallRecorder: @unchecked Sendable {
                               parameters: PCMParameters(rate: capture.layout.rate, channels: playbackChannels, periodFrames: capture.periodFrames),
                               configurationFile: capture.alsaConfigurationFile)
             player = AnnouncementPlayer(pcm: pcm, lines: lines.map(\.line))
-            player?.start()
+            try player?.start()
         }
         let dispatcher = SignalDispatcher(source: signals)
         var workers: [CallLine] = []

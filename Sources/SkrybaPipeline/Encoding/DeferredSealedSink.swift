@@ -1,5 +1,6 @@
 import SkrybaOgg
 import SkrybaSeal
+import SkrybaSystem
 
 /// An Ogg page sink for a call whose consent is not settled yet: pages stay in memory, grouped by
 /// flush interval, until `commit` hands them to a sealed writer (each group becomes one record, as if
@@ -24,13 +25,12 @@ public struct DeferredSealedSink: OggPageSink {
         public func discard() {
             isDiscarded = true
             wipe(&groups)
-            for index in pending.indices { pending[index] = 0 }
-            pending = []
+            SecureWipe.wipe(&pending)
         }
 
         private func wipe(_ groups: inout [(plaintext: [UInt8], position: UInt64)]) {
             for index in groups.indices {
-                for byte in groups[index].plaintext.indices { groups[index].plaintext[byte] = 0 }
+                SecureWipe.wipe(&groups[index].plaintext)
             }
             groups = []
         }

@@ -108,17 +108,23 @@ public final class CaptureSession: @unchecked Sendable {
             if stopRequested { capture.requestStop() }
         }
         defer { lock.withLock { self.capture = nil } }
-        let workers = LineWorkers(rings: rings, capture: capture, consumers: consumers)
+        let workers = try LineWorkers(rings: rings, capture: capture, consumers: consumers)
         let reader = pcm.realtimeReader()
+        do {
         if configuration.realTimeSource {
-            capture.start(rings.makeLoop(source: RealTimePacedSource(reader, rate: layout.rate, speed: configuration.realTimeSpeed),
+            try capture.start(rings.makeLoop(source: RealTimePacedSource(reader, rate: layout.rate, speed: configuration.realTimeSpeed),
                                          frameLimit: configuration.frameLimit, pacing: configuration.pacing,
                                          clockAnchor: configuration.clockAnchor),
                           realtimePriority: configuration.realtimePriority)
         } else {
-            capture.start(rings.makeLoop(source: reader, frameLimit: configuration.frameLimit, pacing: configuration.pacing,
+            try capture.start(rings.makeLoop(source: reader, frameLimit: configuration.frameLimit, pacing: configuration.pacing,
                                          clockAnchor: configuration.clockAnchor),
                           realtimePriority: configuration.realtimePriority)
+        }
+        } catch {
+            capture.endWithoutCapture()
+            workers.join()
+            throw error
         }
         let outcome = capture.join()
         workers.join()

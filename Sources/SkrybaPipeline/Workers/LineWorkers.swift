@@ -14,16 +14,24 @@ public protocol LineConsumer: AnyObject {
 public final class LineWorkers<Consumer: LineConsumer>: @unchecked Sendable {
     private var threads: [JoinableThread] = []
 
-    /// Starts one thread per wake-up signal of `capture`.
-    public init(rings: CaptureRings, capture: CaptureThread, consumers: [Consumer]) {
+    /// Starts one thread per wake-up signal of `capture`, named after its lines ("line 3", "lines 1,3,5").
+    /// - Throws: `ThreadStartError` when a thread cannot be created; those already started are ended first.
+    public init(rings: CaptureRings, capture: CaptureThread, consumers: [Consumer]) throws(ThreadStartError) {
         precondition(consumers.count == rings.rings.count, "one consumer per line")
         let workerCount = capture.consumerWakeups.count
         for worker in 0..<workerCount {
             let lines = Array(stride(from: worker, to: consumers.count, by: workerCount))
             let wakeup = capture.consumerWakeups[worker]
-            threads.append(JoinableThread(name: "skryba-lines-\(worker)") {
-                Self.drain(lines: lines.map { (rings.rings[$0], consumers[$0]) }, capture: capture, wakeup: wakeup)
-            })
+            let name = lines.count == 1 ? "line \(lines[0] + 1)" : "lines " + lines.map { "\($0 + 1)" }.joined(separator: ",")
+            do {
+                threads.append(try JoinableThread(name: name) {
+                    Self.drain(lines: lines.map { (rings.rings[$0], consumers[$0]) }, capture: capture, wakeup: wakeup)
+                })
+            } catch {
+                capture.endWithoutCapture()
+                join()
+                throw error
+            }
         }
     }
 

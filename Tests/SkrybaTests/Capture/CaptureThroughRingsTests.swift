@@ -15,8 +15,8 @@ import SkrybaPipeline
         let rings = CaptureRings(layout: layout, periodFrames: pcm.parameters.periodFrames, slotsPerRing: slots)
         let lines = (0..<layout.lineCount).map { _ in CollectingLine() }
         let capture = CaptureThread(consumers: workers)
-        let workerThreads = LineWorkers(rings: rings, capture: capture, consumers: lines)
-        capture.start(rings.makeLoop(source: pcm.realtimeReader(), frameLimit: frames, pacing: .waitForConsumers), realtimePriority: nil)
+        let workerThreads = try LineWorkers(rings: rings, capture: capture, consumers: lines)
+        try capture.start(rings.makeLoop(source: pcm.realtimeReader(), frameLimit: frames, pacing: .waitForConsumers), realtimePriority: nil)
         let outcome = capture.join()
         workerThreads.join()
         return (outcome, lines, rings)

@@ -29,11 +29,11 @@ import SkrybaPipeline
 
     /// Producer and consumer on two real threads, a million samples through an 4-slot ring: every
     /// sample arrives once, in order (a torn or reordered slot would break the sequence).
-    @Test func twoThreadsMoveEverySampleInOrder() {
+    @Test func twoThreadsMoveEverySampleInOrder() throws {
         let ring = PeriodRing.allocate(slotCount: 4, periodFrames: 64)
         defer { ring.deallocate() }
         let periods = 16_000
-        let producer = JoinableThread(name: "producer") {
+        let producer = try JoinableThread(name: "producer") {
             var next: Int16 = 0
             for period in 0..<periods {
                 var slot = ring.reserve()

@@ -101,12 +101,12 @@ import SkrybaCapture
     /// The capture thread publishes a million pairs whose halves are tied by a hash; a reader on
     /// another real thread checks every pair it reads. A torn read (time of one publish, frame of
     /// another) would break the tie; time never goes back.
-    @Test func aReaderNeverSeesATornPair() {
+    @Test func aReaderNeverSeesATornPair() throws {
         let slot = SampleClockAnchor.allocate()
         defer { slot.deallocate() }
         let count: UInt64 = 1_000_000
         func tie(_ time: UInt64) -> UInt64 { (time &* 0x9E37_79B9_7F4A_7C15) ^ (time >> 7) }
-        let writer = JoinableThread(name: "anchor-writer") {
+        let writer = try JoinableThread(name: "anchor-writer") {
             for time in 1...count { slot.publish(ClockAnchor(monotonicNanoseconds: time, frame: tie(time))) }
         }
         var torn = 0, backwards = 0, reads = 0, last: UInt64 = 0
