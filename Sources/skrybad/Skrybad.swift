@@ -21,6 +21,10 @@ struct Skrybad: ParsableCommand {
             device key if needed and runs recovery (skryba fsck); on exit it signs an audit checkpoint and prints a JSON report
             of the calls to standard output. Without an age recipient it refuses to record (exit status 2).
 
+            The capture is paced by what alsa-lib opened (a sound card by the device, a file PCM with no clock of its own by the
+            consumer; --pacing overrides), said in one line at start. Audio lost to a full ring or a capture overrun is an
+            audio-lost alarm; a run bounded by --stop-at-frame that lost audio exits with status 3.
+
             Without --config, --capture/--channels/--data-dir/--recipient record every line whole, each as one recording
             (direction "line"): for bring-up and soak tests before the GPIO wiring is done.
             """,
