@@ -11,6 +11,17 @@ public struct DeferredSealedSink: OggPageSink {
         fileprivate var granule: UInt64 = 0
         public fileprivate(set) var writer: SealedRecordingWriter?
         public fileprivate(set) var isDiscarded = false
+        /// Set by the line's worker when the call is handed to the storage service: from then on each
+        /// flush interval is queued as one record (the storage thread writes the backlog first).
+        public fileprivate(set) var queue: StorageQueue?
+        /// Records the queue had no room for (the worker's gating keeps this at zero; a bug otherwise).
+        public fileprivate(set) var unqueuedRecords = 0
+
+        /// Worker thread: the storage service takes over; `groups` now belong to its `.open` job.
+        public func handOver(to queue: StorageQueue) {
+            precondition(self.queue == nil && writer == nil && !isDiscarded)
+            self.queue = queue
+        }
 
         /// Seals everything buffered as records and writes through from now on.
         public func commit(to writer: SealedRecordingWriter) throws {
@@ -49,7 +60,10 @@ public struct DeferredSealedSink: OggPageSink {
 
     public mutating func flush(isFinal: Bool) throws {
         guard !storage.isDiscarded, !storage.pending.isEmpty || isFinal else { return }
-        if let writer = storage.writer {
+        if let queue = storage.queue {
+            let granule = storage.granule
+            if !storage.pending.withUnsafeBytes({ queue.push(record: $0, position: granule, final: isFinal) }) { storage.unqueuedRecords += 1 }
+        } else if let writer = storage.writer {
             try writer.append(storage.pending, position: storage.granule, final: isFinal)
         } else {
             precondition(!isFinal, "a call is committed before it is finished")
@@ -58,5 +72,6 @@ public struct DeferredSealedSink: OggPageSink {
         storage.pending.removeAll(keepingCapacity: true)
     }
 
-    public var bytesWritten: Int { Int(storage.writer?.bytesWritten ?? 0) }
+    /// Zero once queued: the storage thread owns the writer then.
+    public var bytesWritten: Int { storage.queue == nil ? Int(storage.writer?.bytesWritten ?? 0) : 0 }
 }
