@@ -212,7 +212,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         // as interrupted at its end, and the other lines never notice.
         guard let recording, callFailure == nil, to > from else { return }
         let offset = Int(from - period.startFrame), count = Int(to - from)
-        let holes = recording.gaps.count
+        let holes = recording.gapCount
         do {
             if queued {
                 // Storage behind: encode only what the queue can take; the rest is lost, counted, and kept as a gap.
@@ -237,7 +237,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         } catch {
             fail("encoding failed: \(error)", at: to)
         }
-        if recording.gaps.count > holes { alarmGap(recording, at: from) }
+        if recording.gapCount > holes { alarmGap(recording, at: from) }
     }
 
     /// How many more frames the encoder may take while producing at most `records` flushes: the
@@ -303,7 +303,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
             current.announcementCompleted = completed
             current.dialedDigits = digits
             if let recording, callFailure == nil, queued {
-                let holes = recording.gaps.count
+                let holes = recording.gapCount
                 // The slots kept for closing take the last records; a hole the queue cannot take as silence
                 // ends the file early (the catalog's duration is the file's, the hole is listed).
                 queue.isClosing = true
@@ -313,7 +313,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
                     fail("cannot finish the recording: \(error)", at: frame)
                 }
                 queue.isClosing = false
-                if recording.gaps.count > holes { alarmGap(recording, at: frame) }
+                if recording.gapCount > holes { alarmGap(recording, at: frame) }
             }
             if queued {
                 send(.finish(current, endFrame: frame, durationMs: recording?.durationMs ?? 0, failure: callFailure,
@@ -358,7 +358,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
 
     private func alarmGap(_ recording: RecordingSession<DeferredSealedSink>, at frame: UInt64) {
         // A hole the storage queue made was alarmed when the loss began.
-        guard !gapAlarmed, !lostToStorage, let gap = recording.gaps.last else { return }
+        guard !gapAlarmed, !lostToStorage, let gap = recording.lastGap else { return }
         gapAlarmed = true
         let lost = String(format: "%.2f s of audio never reached the call's recording at %.2f s into it", Double(gap.durationMs) / 1000,
                           Double(gap.offsetMs) / 1000)

@@ -2,8 +2,10 @@ import SkrybaOgg
 import SkrybaSeal
 
 /// An Ogg page sink for a call whose consent is not settled yet: pages stay in memory, grouped by
-/// flush interval, until `commit` hands them to a sealed writer (each group becomes one record, as if
-/// it had been written live) — or `discard` wipes them, and nothing of the call ever reached flash.
+/// flush interval, until the call is handed to the storage service (`handOver`; its storage thread
+/// then seals the groups with `commit`, each as one record, as if it had been written live, and every
+/// later flush interval goes through the line's `StorageQueue`) — or `discard` wipes them, and
+/// nothing of the call ever reached flash.
 public struct DeferredSealedSink: OggPageSink {
     public final class Storage: @unchecked Sendable {
         fileprivate var groups: [(plaintext: [UInt8], position: UInt64)] = []
@@ -21,9 +23,11 @@ public struct DeferredSealedSink: OggPageSink {
         public func handOver(to queue: StorageQueue) {
             precondition(self.queue == nil && writer == nil && !isDiscarded)
             self.queue = queue
+            // Sized once for a whole flush interval, so a running call never grows it.
+            pending.reserveCapacity(queue.buffering.recordBytes)
         }
 
-        /// Seals everything buffered as records and writes through from now on.
+        /// Storage thread, after the hand-over: seals everything buffered as records.
         public func commit(to writer: SealedRecordingWriter) throws {
             precondition(self.writer == nil && !isDiscarded)
             self.writer = writer
@@ -63,8 +67,6 @@ public struct DeferredSealedSink: OggPageSink {
         if let queue = storage.queue {
             let granule = storage.granule
             if !storage.pending.withUnsafeBytes({ queue.push(record: $0, position: granule, final: isFinal) }) { storage.unqueuedRecords += 1 }
-        } else if let writer = storage.writer {
-            try writer.append(storage.pending, position: storage.granule, final: isFinal)
         } else {
             precondition(!isFinal, "a call is committed before it is finished")
             storage.groups.append((storage.pending, storage.granule))
@@ -72,6 +74,7 @@ public struct DeferredSealedSink: OggPageSink {
         storage.pending.removeAll(keepingCapacity: true)
     }
 
-    /// Zero once queued: the storage thread owns the writer then.
-    public var bytesWritten: Int { storage.queue == nil ? Int(storage.writer?.bytesWritten ?? 0) : 0 }
+    /// Nothing is written from the worker: before the hand-over the call is in memory, after it the
+    /// storage thread owns the writer (the catalog has the file's size).
+    public var bytesWritten: Int { 0 }
 }

@@ -15,8 +15,22 @@ public final class RecordingSession<Sink: OggPageSink> {
     public let encoder: LineEncoder<Sink>
     /// The frame the next sample belongs to.
     public private(set) var nextFrame: UInt64
-    public private(set) var gaps: [RecordingGap] = []
+    /// The first holes live in memory reserved at the start (a hole found while recording allocates
+    /// nothing); a recording with more than `reservedGaps` holes spills the rest into an array.
+    private let reserved: UnsafeMutablePointer<RecordingGap>
+    private static var reservedGaps: Int { 16 }
+    public private(set) var gapCount = 0
+    private var spilled: [RecordingGap] = []
     public private(set) var gapFrames: UInt64 = 0
+
+    /// Every hole so far, in order (made when asked: at the end, and for alarms).
+    public var gaps: [RecordingGap] {
+        Array(UnsafeBufferPointer(start: reserved, count: min(gapCount, Self.reservedGaps))) + spilled
+    }
+
+    public var lastGap: RecordingGap? {
+        gapCount == 0 ? nil : gapCount > Self.reservedGaps ? spilled.last : reserved[gapCount - 1]
+    }
 
     public init(line: Int, rate: Int, startFrame: UInt64, encoder: LineEncoder<Sink>) {
         self.line = line
@@ -24,9 +38,10 @@ public final class RecordingSession<Sink: OggPageSink> {
         self.startFrame = startFrame
         self.encoder = encoder
         nextFrame = startFrame
-        // Reserved at the start, so a hole found while recording allocates nothing (up to this many).
-        gaps.reserveCapacity(16)
+        reserved = .allocate(capacity: Self.reservedGaps)
     }
+
+    deinit { reserved.deallocate() }
 
     public var sink: Sink { encoder.sink }
     public var durationFrames: UInt64 { nextFrame - startFrame }
@@ -57,12 +72,18 @@ public final class RecordingSession<Sink: OggPageSink> {
     /// One hole filled in several steps stays one gap.
     private func note(_ gap: RecordingGap) {
         gapFrames += gap.frames
-        if let last = gaps.last, last.startFrame + last.frames == gap.startFrame {
-            gaps[gaps.count - 1] = RecordingGap(startFrame: last.startFrame, frames: last.frames + gap.frames,
-                                                recordingStartFrame: startFrame, rate: rate)
-        } else {
-            gaps.append(gap)
+        var gap = gap
+        if let last = lastGap, last.startFrame + last.frames == gap.startFrame {
+            gap = RecordingGap(startFrame: last.startFrame, frames: last.frames + gap.frames, recordingStartFrame: startFrame, rate: rate)
+            gapCount -= 1
+            if gapCount >= Self.reservedGaps { spilled.removeLast() }
         }
+        if gapCount < Self.reservedGaps {
+            (reserved + gapCount).initialize(to: gap)
+        } else {
+            spilled.append(gap)
+        }
+        gapCount += 1
     }
 
     /// Fills a hole up to `endFrame` (periods dropped at the very end) and ends the stream. What

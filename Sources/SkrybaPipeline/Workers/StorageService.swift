@@ -53,8 +53,10 @@ public final class StorageQueue: @unchecked Sendable {
 
     public let line: Int
     public let buffering: StorageBuffering
-    private let written = Atomic<Int>(0)
-    private let read = Atomic<Int>(0)
+    /// Write and read indices, each on its own cache line (as `PeriodRing`).
+    @usableFromInline let indices: UnsafeMutableRawPointer
+    @inlinable var written: UnsafeMutablePointer<Atomic<Int>> { indices.assumingMemoryBound(to: Atomic<Int>.self) }
+    @inlinable var read: UnsafeMutablePointer<Atomic<Int>> { (indices + 64).assumingMemoryBound(to: Atomic<Int>.self) }
     private let bytes: UnsafeMutableRawPointer
     private let lengths: UnsafeMutablePointer<Int>
     private let positions: UnsafeMutablePointer<UInt64>
@@ -70,6 +72,9 @@ public final class StorageQueue: @unchecked Sendable {
         self.buffering = buffering
         self.wake = wake
         let slots = buffering.slotsPerLine
+        indices = .allocate(byteCount: 128, alignment: 64)
+        indices.bindMemory(to: Atomic<Int>.self, capacity: 1).initialize(to: Atomic(0))
+        (indices + 64).bindMemory(to: Atomic<Int>.self, capacity: 1).initialize(to: Atomic(0))
         bytes = .allocate(byteCount: slots * buffering.recordBytes, alignment: 16)
         bytes.initializeMemory(as: UInt8.self, repeating: 0, count: slots * buffering.recordBytes)
         lengths = .allocate(capacity: slots)
@@ -96,6 +101,7 @@ public final class StorageQueue: @unchecked Sendable {
         jobs.deallocate()
         oversize.deinitialize(count: slots)
         oversize.deallocate()
+        indices.deallocate()
     }
 
     /// Worker side, while a recording is being finished: its last records may use the slots kept
@@ -103,15 +109,15 @@ public final class StorageQueue: @unchecked Sendable {
     public var isClosing = false
 
     /// Slots in use (worker side: the storage thread may free more at any moment).
-    public var used: Int { written.load(ordering: .relaxed) - read.load(ordering: .acquiring) }
+    @inlinable public var used: Int { written.pointee.load(ordering: .relaxed) - read.pointee.load(ordering: .acquiring) }
     /// Records the worker may still queue now without touching the slots kept for jobs.
     public var freeRecordSlots: Int { max(0, (isClosing ? buffering.slotsPerLine - 1 : buffering.recordSlots) - used) }
 
     /// Queues one sealed-to-be record; false when only the reserved slots are left (the caller
     /// counts the loss). Worker thread only.
     public func push(record: UnsafeRawBufferPointer, position: UInt64, final: Bool) -> Bool {
-        let index = written.load(ordering: .relaxed)
-        guard index - read.load(ordering: .acquiring) < (isClosing ? buffering.slotsPerLine - 1 : buffering.recordSlots) else { return false }
+        let index = written.pointee.load(ordering: .relaxed)
+        guard index - read.pointee.load(ordering: .acquiring) < (isClosing ? buffering.slotsPerLine - 1 : buffering.recordSlots) else { return false }
         let slot = index % buffering.slotsPerLine
         if record.count <= buffering.recordBytes {
             if let base = record.baseAddress { (bytes + slot * buffering.recordBytes).copyMemory(from: base, byteCount: record.count) }
@@ -121,15 +127,14 @@ public final class StorageQueue: @unchecked Sendable {
         lengths[slot] = record.count
         positions[slot] = position
         finals[slot] = final
-        jobs[slot] = nil
         publish(index)
         return true
     }
 
     /// Queues a job; false only when every slot is taken (the caller keeps it and tries again).
     public func push(job: Job) -> Bool {
-        let index = written.load(ordering: .relaxed)
-        guard index - read.load(ordering: .acquiring) < buffering.slotsPerLine else { return false }
+        let index = written.pointee.load(ordering: .relaxed)
+        guard index - read.pointee.load(ordering: .acquiring) < buffering.slotsPerLine else { return false }
         let slot = index % buffering.slotsPerLine
         lengths[slot] = -1
         jobs[slot] = job
@@ -138,8 +143,8 @@ public final class StorageQueue: @unchecked Sendable {
     }
 
     private func publish(_ index: Int) {
-        written.store(index + 1, ordering: .releasing)
-        highWater = max(highWater, index + 1 - read.load(ordering: .relaxed))
+        written.pointee.store(index + 1, ordering: .releasing)
+        highWater = max(highWater, index + 1 - read.pointee.load(ordering: .relaxed))
         wake.signal()
     }
 
@@ -150,8 +155,8 @@ public final class StorageQueue: @unchecked Sendable {
 
     /// Storage thread: runs `body` on the oldest message, then frees its slot. False when empty.
     func drainOne(_ body: (Item) -> Void) -> Bool {
-        let index = read.load(ordering: .relaxed)
-        guard index < written.load(ordering: .acquiring) else { return false }
+        let index = read.pointee.load(ordering: .relaxed)
+        guard index < written.pointee.load(ordering: .acquiring) else { return false }
         let slot = index % buffering.slotsPerLine
         if lengths[slot] < 0, let job = jobs[slot] {
             jobs[slot] = nil
@@ -163,7 +168,7 @@ public final class StorageQueue: @unchecked Sendable {
             body(.record(UnsafeRawBufferPointer(start: bytes + slot * buffering.recordBytes, count: lengths[slot]),
                          position: positions[slot], final: finals[slot]))
         }
-        read.store(index + 1, ordering: .releasing)
+        read.pointee.store(index + 1, ordering: .releasing)
         return true
     }
 }

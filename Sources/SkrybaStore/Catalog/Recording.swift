@@ -203,8 +203,11 @@ public struct RecordingGap: Codable, Equatable, Sendable {
     public init(startFrame: UInt64, frames: UInt64, recordingStartFrame: UInt64, rate: Int) {
         self.startFrame = startFrame
         self.frames = frames
-        offsetMs = Int64(clamping: (startFrame &- min(startFrame, recordingStartFrame)) * 1000 / UInt64(max(rate, 1)))
-        durationMs = Int64(clamping: frames * 1000 / UInt64(max(rate, 1)))
+        // Plain conversions, not the generic `init(clamping:)`: made on a line worker while it records.
+        let perMs = UInt64(max(rate, 1)), largest = UInt64(Int64.max)
+        offsetMs = Int64(min((startFrame &- min(startFrame, recordingStartFrame)) / perMs * 1000
+                             + (startFrame &- min(startFrame, recordingStartFrame)) % perMs * 1000 / perMs, largest))
+        durationMs = Int64(min(frames / perMs * 1000 + frames % perMs * 1000 / perMs, largest))
     }
 
     enum CodingKeys: String, CodingKey {
