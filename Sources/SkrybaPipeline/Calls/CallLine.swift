@@ -210,6 +210,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     private func feed(_ period: CapturedPeriod, from: UInt64, to: UInt64) {
         // After a failure the call is written no further (one alarm, not one per period); it is closed
         // as interrupted at its end, and the other lines never notice.
+        if !waitingJobs.isEmpty { sendWaitingJobs() }
         guard let recording, callFailure == nil, to > from else { return }
         let offset = Int(from - period.startFrame), count = Int(to - from)
         let holes = recording.gapCount
@@ -250,7 +251,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         return nextFlush + UInt64(records) * flushFrames - 1 - encoded
     }
 
-    /// Jobs first, in order, as the queue frees slots (every period).
+    /// Jobs first, in order, as the queue frees slots (tried again with every period's audio).
     private func sendWaitingJobs() {
         while let job = waitingJobs.first, queue.push(job: job) { waitingJobs.removeFirst() }
     }
