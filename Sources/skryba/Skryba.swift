@@ -197,12 +197,14 @@ struct RecordingsListCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(rows.map(RecordingListing.init)), as: UTF8.self))
             return
         }
-        print("id\tline\tdirection\tstart (UTC)\tduration\tstatus\tfile")
+        print("id\tline\tdirection\tstart (UTC)\tduration\tstatus\tfile\tgaps")
         for row in rows {
             let duration = row.durationMs.map { String(format: "%.1f s", Double($0) / 1000) } ?? "-"
             let status = row.isDeleted ? "deleted (\(FreeText.printable(row.deletionRule ?? "-")))" : row.status.rawValue + (row.restrictedUTC != nil ? ", restricted" : "")
                 + (row.holdRefs.isEmpty ? "" : ", held: \(row.holdRefs.map(FreeText.printable).joined(separator: ","))")
-            print("\(row.id)\t\(row.line)\t\(row.direction.rawValue)\t\(row.startUTC.formatted(.iso8601))\t\(duration)\t\(status)\t\(row.isDeleted ? "-" : row.filePath ?? "-")")
+            // A hole in the recording's timeline (filled with silence in its file): count, length, where.
+            let gaps = row.gaps.isEmpty ? "-" : RecordingGap.summary(row.gaps)
+            print("\(row.id)\t\(row.line)\t\(row.direction.rawValue)\t\(row.startUTC.formatted(.iso8601))\t\(duration)\t\(status)\t\(row.isDeleted ? "-" : row.filePath ?? "-")\t\(gaps)")
         }
     }
 }
@@ -335,6 +337,8 @@ struct RecordingListing: Encodable {
     var deleted: String?
     var deletion_rule: String?
     var restricted: Bool
+    /// Holes in the timeline, each filled with silence in the file: start_frame, frames, offset_ms, duration_ms.
+    var gaps: [RecordingGap]
 
     init(_ row: RecordingRow) {
         id = row.id.description
@@ -358,6 +362,7 @@ struct RecordingListing: Encodable {
         deleted = row.deletedUTC.map(UTCTimestamp.string(from:))
         deletion_rule = row.deletionRule
         restricted = row.restrictedUTC != nil
+        gaps = row.gaps
     }
 
     // Explicit nulls: every key is present in every object.
@@ -383,11 +388,12 @@ struct RecordingListing: Encodable {
         try container.encode(deleted, forKey: .deleted)
         try container.encode(deletion_rule, forKey: .deletion_rule)
         try container.encode(restricted, forKey: .restricted)
+        try container.encode(gaps, forKey: .gaps)
     }
 
     enum CodingKeys: String, CodingKey {
         case id, line, direction, start, start_frame, end_frame, duration_ms, status, caller_number, dialed_digits, announcement,
-             consent, file, file_size, file_sha256, hold_refs, retention_deadline, deleted, deletion_rule, restricted
+             consent, file, file_size, file_sha256, hold_refs, retention_deadline, deleted, deletion_rule, restricted, gaps
     }
 }
 

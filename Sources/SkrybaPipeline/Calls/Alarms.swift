@@ -7,6 +7,14 @@ public struct Alarm: Equatable, Sendable, Codable, CustomStringConvertible {
         case ringWithoutOffHook = "ring-without-off-hook"
         case noCaptureSignal = "no-capture-signal"
         case recordingFailed = "recording-failed"
+        /// Part of a recording's timeline never reached its encoder (ring overflow, device recovery,
+        /// storage backlog overflow): the file holds silence there and the catalog lists the gap.
+        case recordingGap = "recording-gap"
+        /// The storage service (flash, SQLite) is behind: a line's queue of records is half full.
+        /// Nothing is lost yet; a stall longer than docs/architecture.md states would lose audio.
+        case storageFallingBehind = "storage-falling-behind"
+        /// A line's storage queue was full: audio of a call was not encoded (counted, kept as a gap).
+        case storageOverflow = "storage-overflow"
         case playbackFailed = "playback-failed"
         /// Not even the room a new call needs is free, and nothing more may be deleted.
         case storageFull = "storage-full"

@@ -33,6 +33,10 @@ public struct Appliance {
         public var replayDecisionDelayFrames: UInt64 = 0
         /// Look PCM names up in this asound.conf only (tests); nil = alsa-lib's global configuration.
         public var alsaConfigurationFile: String?
+        /// How much each line may queue for storage; nil = sized from the lines and the bitrate.
+        public var storageBuffering: StorageBuffering?
+        /// Periods of slack per line ring (tests shrink it to cause ring overflows under device pacing).
+        public var ringSlots: Int?
         /// Whether the system clock is synchronised (docs/retention.md, "An untrusted clock").
         public var clock: any SystemClockStatus = KernelClockStatus()
         public init() {}
@@ -79,6 +83,7 @@ public struct Appliance {
         capture.recorderID = configuration.recorderID
         capture.alsaConfigurationFile = options.alsaConfigurationFile
         capture.clockAnchor = clockAnchor
+        if let slots = options.ringSlots { capture.slotsPerRing = slots }
         if let speed = options.speed {
             capture.realTimeSource = true
             capture.realTimeSpeed = speed
@@ -97,7 +102,9 @@ public struct Appliance {
         }
         let store = try CallStore(dataDirectory: configuration.dataDirectory, catalog: catalog, recipients: configuration.recipients)
         recorder = CallRecorder(capture: capture, lines: setups, playbackPCM: configuration.audio.playback,
-                                playbackChannels: configuration.audio.playbackChannels, store: store, signals: signals)
+                                playbackChannels: configuration.audio.playbackChannels, store: store, signals: signals,
+                                storageBuffering: options.storageBuffering ?? .sized(lines: setups.count, bitrate: configuration.opus.bitrate,
+                                                                                      flushIntervalMs: configuration.packetsPerFlush * 20))
         let retention = retention, alarms = recorder.alarms, reserve = reserve
         let monitor = RetentionMonitor(alarms: alarms, clock: options.clock)
         retentionMonitor = monitor

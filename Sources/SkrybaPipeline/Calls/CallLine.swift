@@ -53,6 +53,15 @@ public struct CallSummary: Equatable, Sendable, Codable {
 public final class CallLine: LineConsumer, @unchecked Sendable {
     public let setup: CallLineSetup
     private let store: CallStore
+    /// Where everything that waits on flash or SQLite goes; this worker only queues messages.
+    private let storage: StorageService
+    private let queue: StorageQueue
+    /// A storage service of this line's own (a `CallLine` made without one), stopped at `finish`.
+    private let ownsStorage: Bool
+    /// Audio per queued record (one flush interval), in frames.
+    private let flushFrames: UInt64
+    /// Jobs the queue had no slot for yet (it was full): retried every period, in order.
+    private var waitingJobs: [StorageQueue.Job] = []
     private let dispatcher: SignalDispatcher
     private let player: AnnouncementPlayer?
     private let alarms: AlarmBoard
@@ -64,23 +73,43 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     private var dtmfCallerID = DTMFCallerIDParser()
 
     private var call: CallRecord?
-    private var encoder: LineEncoder<DeferredSealedSink>?
-    private var started: CallStore.Started?
+    private var recording: RecordingSession<DeferredSealedSink>?
+    /// The current call was handed to the storage service (its consent is settled).
+    private var queued = false
     private var callFailure: String?
     private var hookLevel = false
     private var offHookSince: UInt64?
     private var unansweredEpisodes = 0
     private var lastSignalFrame: UInt64 = 0
     private var raised = Set<Alarm.Kind>()
-    public private(set) var calls: [CallSummary] = []
+    /// The current call's first hole raised its alarm (one per call; the catalog keeps them all).
+    private var gapAlarmed = false
+    /// The current call's hole came from a full storage queue (not from the capture).
+    private var lostToStorage = false
+    /// What became of this line's calls; complete once the line has finished (storage settles them).
+    public var calls: [CallSummary] { storage.summaries.filter { $0.line == setup.line } }
+    /// Frames of calls never encoded because the line's storage queue was full (each kept as a gap).
+    public private(set) var storageLostFrames: UInt64 = 0
     /// Audio held back until the signal source can no longer produce an edge inside it.
     private let lagFrames: UInt64
     private var pending: [(startFrame: UInt64, samples: [Int16])] = []
 
-    public init(setup: CallLineSetup, store: CallStore, dispatcher: SignalDispatcher, player: AnnouncementPlayer?, alarms: AlarmBoard,
-                sessionStart: Date) {
+    public init(setup: CallLineSetup, store: CallStore, storage: StorageService? = nil, dispatcher: SignalDispatcher, player: AnnouncementPlayer?,
+                alarms: AlarmBoard, sessionStart: Date) {
         self.setup = setup
         self.store = store
+        let flushFrames = UInt64(setup.rate / 50 * setup.packetsPerPage)
+        ownsStorage = storage == nil
+        let storage = storage ?? StorageService(store: store, alarms: alarms, lines: [setup.line], buffering: .sized(
+            lines: 1, bitrate: setup.opus.bitrate, flushIntervalMs: setup.packetsPerPage * 20))
+        if ownsStorage { storage.start() }
+        self.storage = storage
+        guard let queue = storage.queue(line: setup.line) else {
+            preconditionFailure("the storage service was built without a queue for line \(setup.line) (CallRecorder builds one per line)")
+        }
+        self.queue = queue
+        self.flushFrames = flushFrames
+        waitingJobs.reserveCapacity(4)
         self.dispatcher = dispatcher
         self.player = player
         self.alarms = alarms
@@ -151,6 +180,11 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         // The run ends (stop frame or signal): calls in progress end here, as if hung up.
         if hookLevel { handle(.onHook(frame: endFrame)) }
         player?.advance(line: setup.line, to: endFrame)
+        // The run is over: what the queue could not take yet goes after everything queued.
+        sendWaitingJobs()
+        storage.submitAtEnd(waitingJobs, line: setup.line)
+        waitingJobs = []
+        if ownsStorage { storage.finish() }
     }
 
     private func handle(_ event: CallEvent) {
@@ -176,13 +210,55 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     private func feed(_ period: CapturedPeriod, from: UInt64, to: UInt64) {
         // After a failure the call is written no further (one alarm, not one per period); it is closed
         // as interrupted at its end, and the other lines never notice.
-        guard let encoder, callFailure == nil, to > from else { return }
+        if !waitingJobs.isEmpty { sendWaitingJobs() }
+        guard let recording, callFailure == nil, to > from else { return }
         let offset = Int(from - period.startFrame), count = Int(to - from)
+        let holes = recording.gapCount
         do {
-            try encoder.consume(UnsafeBufferPointer(rebasing: period.samples[offset..<offset + count]))
+            if queued {
+                // Storage behind: encode only what the queue can take; the rest is lost, counted, and kept as a gap.
+                var room = roomFrames(recording, records: queue.freeRecordSlots)
+                if queue.used * 2 >= queue.buffering.slotsPerLine {
+                    raise(.storageFallingBehind, at: from, "the storage service is behind: \(queue.used) of line \(setup.line)'s "
+                        + "\(queue.buffering.slotsPerLine) queued records wait for flash (a slow or stalled fsync); calls still lose nothing")
+                }
+                if from > recording.nextFrame { room -= try recording.fill(until: from, atMost: room) }
+                guard waitingJobs.isEmpty, recording.nextFrame == from, room >= UInt64(count) else {
+                    storageLostFrames += UInt64(count)
+                    if !lostToStorage {
+                        lostToStorage = true
+                        let at = String(format: "%.2f s", Double(recording.nextFrame - recording.startFrame) / Double(setup.rate))
+                        raise(.storageOverflow, at: from, "line \(setup.line)'s storage queue is full (flash stalled longer than its buffer lasts): "
+                            + "the call's audio from \(at) on is lost until storage catches up; counted, and kept as a gap in the catalog")
+                    }
+                    return
+                }
+            }
+            try recording.consume(UnsafeBufferPointer(rebasing: period.samples[offset..<offset + count]), at: from)
         } catch {
             fail("encoding failed: \(error)", at: to)
         }
+        if recording.gapCount > holes { alarmGap(recording, at: from) }
+    }
+
+    /// How many more frames the encoder may take while producing at most `records` flushes: the
+    /// writer flushes when the first packet after a full page is encoded, i.e. when the stream reaches
+    /// k × flushFrames + one packet (k ≥ 1).
+    private func roomFrames(_ recording: RecordingSession<DeferredSealedSink>, records: Int) -> UInt64 {
+        guard records >= 0 else { return 0 }
+        let encoded = UInt64(recording.encoder.capturedSamples), packet = UInt64(setup.rate / 50)
+        let nextFlush = encoded < flushFrames + packet ? flushFrames + packet : ((encoded - packet) / flushFrames + 1) * flushFrames + packet
+        return nextFlush + UInt64(records) * flushFrames - 1 - encoded
+    }
+
+    /// Jobs first, in order, as the queue frees slots (tried again with every period's audio).
+    private func sendWaitingJobs() {
+        while let job = waitingJobs.first, queue.push(job: job) { waitingJobs.removeFirst() }
+    }
+
+    private func send(_ job: StorageQueue.Job) {
+        sendWaitingJobs()
+        if !waitingJobs.isEmpty || !queue.push(job: job) { waitingJobs.append(job) }
     }
 
     private func perform(_ action: CallAction) {
@@ -191,15 +267,16 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
             let startUTC = sessionStart.addingTimeInterval(Double(frame) / Double(setup.rate))
             call = CallRecord(line: setup.line, direction: direction, startFrame: frame, startUTC: startUTC, callerNumber: callerNumber)
             callFailure = nil
-            started = nil
+            queued = false
             do {
-                encoder = try LineEncoder(
+                let encoder = try LineEncoder(
                     sampleRate: setup.rate, settings: setup.opus, sink: DeferredSealedSink(),
                     serialNumber: UInt32(truncatingIfNeeded: frame), metadata: .init([
                         ("SKRYBA_LINE", "\(setup.line)"), ("SKRYBA_LINE_NAME", setup.name), ("SKRYBA_DIRECTION", direction.rawValue),
                         ("SKRYBA_START_UTC", startUTC.formatted(.iso8601)), ("SKRYBA_START_FRAME", "\(frame)"),
                         ("SKRYBA_RECORDER", setup.recorderID),
                     ]), packetsPerPage: setup.packetsPerPage)
+                recording = RecordingSession(line: setup.line, rate: setup.rate, startFrame: frame, encoder: encoder)
             } catch {
                 fail("cannot start the encoder: \(error)", at: frame)
             }
@@ -213,42 +290,50 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
             if let clip = setup.outgoingNotice { player?.play(clip, line: setup.line, channel: setup.playbackChannel, from: frame) }
         case .setCallerNumber(let number):
             call?.callerNumber = number
-        case .commitRecording(let frame, let consent):
-            guard var current = call, let encoder, callFailure == nil else { return }
+        case .commitRecording(_, let consent):
+            guard var current = call, let recording, callFailure == nil else { return }
             current.consent = consent
             call = current
-            do {
-                let started = try store.commit(current)
-                self.started = started
-                try encoder.sink.storage.commit(to: started.writer)
-            } catch {
-                fail("cannot write the recording: \(error)", at: frame)
-            }
+            // The row, the file and the backlog are the storage service's: this worker goes on encoding.
+            recording.sink.storage.handOver(to: queue)
+            queued = true
+            send(.open(current, backlog: recording.sink.storage))
         case .finishRecording(let frame, let consent, let completed, let digits):
             guard var current = call else { return }
             current.consent = consent
             current.announcementCompleted = completed
             current.dialedDigits = digits
-            if let encoder, callFailure == nil {
-                do { try encoder.finish() } catch { fail("cannot finish the recording: \(error)", at: frame) }
+            if let recording, callFailure == nil, queued {
+                let holes = recording.gapCount
+                // The slots kept for closing take the last records; a hole the queue cannot take as silence
+                // ends the file early (the catalog's duration is the file's, the hole is listed).
+                queue.isClosing = true
+                // Finishing itself flushes at most twice (a page completed by the padding, the final page).
+                let room = roomFrames(recording, records: queue.freeRecordSlots - 2)
+                do { try recording.finish(at: frame, fillingAtMost: waitingJobs.isEmpty ? room : 0) } catch {
+                    fail("cannot finish the recording: \(error)", at: frame)
+                }
+                queue.isClosing = false
+                if recording.gapCount > holes { alarmGap(recording, at: frame) }
             }
-            let duration = durationMs(from: current.startFrame, to: frame)
-            if let started { store.finish(started, call: current, endFrame: frame, durationMs: duration, failure: callFailure) }
-            calls.append(CallSummary(line: setup.line, direction: current.direction.rawValue, startFrame: current.startFrame, endFrame: frame,
-                                     outcome: started == nil ? "failed" : (callFailure == nil ? "complete" : "interrupted"),
-                                     recording: started?.id.description, consent: consent.rawValue))
+            if queued {
+                send(.finish(current, endFrame: frame, durationMs: recording?.durationMs ?? 0, failure: callFailure,
+                             gaps: recording?.gaps ?? []))
+            } else {
+                // The encoder could not even start: nothing was queued, so only the report knows the call.
+                send(.summary(CallSummary(line: setup.line, direction: current.direction.rawValue, startFrame: current.startFrame,
+                                          endFrame: frame, outcome: "failed", recording: nil, consent: consent.rawValue)))
+            }
             endCall()
         case .discardCapture(let frame, let consent, let completed):
             guard var current = call else { return }
-            encoder?.sink.storage.discard()
+            recording?.sink.storage.discard()
             current.consent = consent
             current.announcementCompleted = completed
             let duration = durationMs(from: current.startFrame, to: frame)
             let reason = consent == .objected ? "the caller objected with the opt-out key; the call went on unrecorded"
                 : "the caller hung up during the announcement"
-            let id = try? store.discarded(current, endFrame: frame, durationMs: duration, reason: reason)
-            calls.append(CallSummary(line: setup.line, direction: current.direction.rawValue, startFrame: current.startFrame, endFrame: frame,
-                                     outcome: "discarded", recording: id?.description, consent: consent.rawValue))
+            send(.discarded(current, endFrame: frame, durationMs: duration, reason: reason))
             endCall()
         }
     }
@@ -260,15 +345,26 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
 
     private func endCall() {
         call = nil
-        encoder = nil
-        started = nil
+        recording = nil
+        gapAlarmed = false
+        lostToStorage = false
+        queued = false
         callFailure = nil
     }
 
     private func fail(_ message: String, at frame: UInt64) {
         if callFailure == nil { callFailure = message }
-        started?.writer.abandon()
         raise(.recordingFailed, at: frame, message)
+    }
+
+    private func alarmGap(_ recording: RecordingSession<DeferredSealedSink>, at frame: UInt64) {
+        // A hole the storage queue made was alarmed when the loss began.
+        guard !gapAlarmed, !lostToStorage, let gap = recording.lastGap else { return }
+        gapAlarmed = true
+        let lost = String(format: "%.2f s of audio never reached the call's recording at %.2f s into it", Double(gap.durationMs) / 1000,
+                          Double(gap.offsetMs) / 1000)
+        raise(.recordingGap, at: frame, "\(lost) (dropped before encoding: ring overflow or device recovery); "
+              + "the file holds silence there and the catalog lists the gap")
     }
 
     private func watchHealth(_ period: CapturedPeriod, end: UInt64) {
@@ -285,7 +381,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     }
 
     private func raise(_ kind: Alarm.Kind, at frame: UInt64, _ message: String) {
-        guard kind == .recordingFailed || raised.insert(kind).inserted else { return }
+        guard [.recordingFailed, .recordingGap, .storageOverflow].contains(kind) || raised.insert(kind).inserted else { return }
         alarms.raise(Alarm(kind: kind, line: setup.line, frame: frame, message: message))
     }
 }

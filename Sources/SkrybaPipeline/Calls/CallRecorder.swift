@@ -13,6 +13,11 @@ public struct CallRunReport: Codable, Sendable {
     public var alarms: [Alarm]
     public var playbackFramesWritten: UInt64?
     public var realtimeScheduling: Bool
+    /// Per line: frames of calls not encoded because the line's storage queue was full.
+    public var storageLostFrames: [UInt64]
+    /// Per line: the most storage-queue slots in use at once (of `storageSlotsPerLine`).
+    public var storageQueueHighWater: [Int]
+    public var storageSlotsPerLine: Int
 }
 
 /// The appliance at work: capture → rings → one `CallLine` per line (ring/hook, caller ID, DTMF,
@@ -26,10 +31,15 @@ public final class CallRecorder: @unchecked Sendable {
     public let store: CallStore
     public let signals: any LineSignalSource
     public let alarms = AlarmBoard()
+    public let storageBuffering: StorageBuffering
+    /// Tests: called once the line workers have finished, before the storage service writes what is
+    /// still queued (a test that stalls storage releases it here).
+    public var afterLinesFinished: (() -> Void)?
     private let session: CaptureSession
 
     public init(capture: RecorderConfiguration, lines: [CallLineSetup], playbackPCM: String?, playbackChannels: Int,
-                store: CallStore, signals: any LineSignalSource) {
+                store: CallStore, signals: any LineSignalSource, storageBuffering: StorageBuffering) {
+        self.storageBuffering = storageBuffering
         self.capture = capture
         self.lines = lines
         self.playbackPCM = playbackPCM
@@ -52,18 +62,25 @@ public final class CallRecorder: @unchecked Sendable {
             try player?.start()
         }
         let dispatcher = SignalDispatcher(source: signals)
+        let storage = StorageService(store: store, alarms: alarms, lines: lines.map(\.line), buffering: storageBuffering)
+        storage.start()
         var workers: [CallLine] = []
         let outcome: CaptureSession.Outcome
         do {
             outcome = try session.run { _, startTime in
-                workers = lines.map { CallLine(setup: $0, store: store, dispatcher: dispatcher, player: player, alarms: alarms, sessionStart: startTime) }
+                workers = lines.map {
+                    CallLine(setup: $0, store: store, storage: storage, dispatcher: dispatcher, player: player, alarms: alarms, sessionStart: startTime)
+                }
                 return workers
             }
         } catch {
+            storage.finish()
             player?.finish(at: 0)
             signals.close()
             throw error
         }
+        afterLinesFinished?()
+        storage.finish()
         player?.finish(at: outcome.capture.framesCaptured)
         signals.close()
         if let failure = player?.failure {
@@ -71,8 +88,9 @@ public final class CallRecorder: @unchecked Sendable {
         }
         return CallRunReport(framesCaptured: outcome.capture.framesCaptured, end: outcome.end, recoveredOverruns: outcome.capture.recoveredOverruns,
                              ringOverflows: outcome.ringOverflows,
-                             calls: workers.flatMap(\.calls).sorted { ($0.startFrame, $0.line) < ($1.startFrame, $1.line) },
+                             calls: storage.summaries.sorted { ($0.startFrame, $0.line) < ($1.startFrame, $1.line) },
                              alarms: alarms.alarms, playbackFramesWritten: player?.framesWritten,
-                             realtimeScheduling: outcome.capture.realtimeScheduling)
+                             realtimeScheduling: outcome.capture.realtimeScheduling, storageLostFrames: workers.map(\.storageLostFrames),
+                             storageQueueHighWater: storage.queues.map(\.highWater), storageSlotsPerLine: storageBuffering.slotsPerLine)
     }
 }

@@ -21,6 +21,8 @@ public final class CallStore: @unchecked Sendable {
     /// Told when a recording's file cannot be created or written (ENOSPC, EIO, EMFILE…), from the
     /// line's worker, before its row is settled: the appliance releases its storage reserve and makes room.
     public var onStorageFailure: ((FileError) -> Void)?
+    /// Tests: called on the storage thread before each record's fsync (a test that stalls storage blocks here).
+    public var beforeRecordSync: (() -> Void)?
 
     public struct Started {
         public var id: RecordingID
@@ -67,6 +69,7 @@ public final class CallStore: @unchecked Sendable {
             }
             if let onDurable { writer.onDurable = { records, position in onDurable(id, records, position) } }
             if let onStorageFailure { writer.onFailure = onStorageFailure }
+            writer.beforeSync = beforeRecordSync
             return Started(id: id, writer: writer)
         } catch {
             if let failure = error as? FileError { onStorageFailure?(failure) }
@@ -81,7 +84,10 @@ public final class CallStore: @unchecked Sendable {
         }
     }
 
-    public func finish(_ started: Started, call: CallRecord, endFrame: UInt64, durationMs: Int64, failure: String?) {
+    /// Settles a recording's row: `complete` when its stream was finished cleanly, otherwise
+    /// `interrupted` with what is durable; with its gaps (audited). `call` adds what a call learnt.
+    public func finish(_ started: Started, call: CallRecord?, endFrame: UInt64, durationMs: Int64, failure: String?,
+                       gaps: [RecordingGap]) {
         let writer = started.writer
         let clean = failure == nil && writer.isFinished && writer.failure == nil
         writer.abandon()
@@ -89,9 +95,10 @@ public final class CallStore: @unchecked Sendable {
             try catalog.finish(started.id, status: clean ? .complete : .interrupted, endFrame: endFrame,
                                durationMs: clean ? durationMs : Self.durableMs(writer, upTo: durationMs),
                                fileSize: writer.bytesWritten, fileSHA256: writer.sha256, reason: failure,
-                               consent: call.consent.flatMap { Consent(rawValue: $0.rawValue) },
-                               announcementCompleted: call.announcement == nil ? nil : call.announcementCompleted,
-                               dialedDigits: call.dialedDigits.isEmpty ? nil : call.dialedDigits, at: Date())
+                               consent: call?.consent.flatMap { Consent(rawValue: $0.rawValue) },
+                               announcementCompleted: call.flatMap { $0.announcement == nil ? nil : $0.announcementCompleted },
+                               dialedDigits: call.flatMap { $0.dialedDigits.isEmpty ? nil : $0.dialedDigits },
+                               gaps: clean ? gaps : gaps.filter { $0.offsetMs < Self.durableMs(writer, upTo: durationMs) }, at: Date())
         } catch {
             // The row stays `recording`; recovery settles it from the file at the next start.
             FileHandle.standardError.write(Data("skrybad: cannot finish \(started.id) in the catalog: \(error)\n".utf8))

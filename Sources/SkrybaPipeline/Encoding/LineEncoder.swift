@@ -62,6 +62,20 @@ public final class LineEncoder<Sink: OggPageSink> {
         capturedSamples += Int64(samples.count)
     }
 
+    /// `count` samples of silence (a hole in the line's timeline), straight into the frame buffer.
+    public func consumeSilence(_ count: Int) throws {
+        precondition(!isFinished)
+        var left = count
+        while left > 0 {
+            let take = min(frame.count - filled, left)
+            for index in 0..<take { frame[filled + index] = 0 }
+            filled += take
+            left -= take
+            if filled == frame.count { try encodeFrame() }
+        }
+        capturedSamples += Int64(count)
+    }
+
     private func encodeFrame() throws {
         let length = try encoder.encode(frame: UnsafePointer(frame.baseAddress!), into: packet)
         try writer.append(packet: UnsafeRawBufferPointer(rebasing: packet[0..<length]), samples48k: samples48kPerFrame)

@@ -30,17 +30,7 @@ public final class CatalogStore: RecordingStore, @unchecked Sendable {
 
     public func finish(_ completion: LineCompletion<SealedSink>, sampleRate: Int) {
         guard let id = lock.withLock({ identifiers[completion.line] }) else { return }
-        let writer = completion.sink.writer
-        let clean = completion.failure == nil && writer.isFinished && writer.failure == nil
-        writer.abandon()
-        let capturedMs = completion.capturedSamples * 1000 / Int64(sampleRate)
-        do {
-            try calls.catalog.finish(id, status: clean ? .complete : .interrupted, endFrame: completion.endFrame,
-                                     durationMs: clean ? capturedMs : CallStore.durableMs(writer, upTo: capturedMs),
-                                     fileSize: writer.bytesWritten, fileSHA256: writer.sha256, reason: completion.failure, at: Date())
-        } catch {
-            // The row stays `recording`; recovery settles it from the file at the next start.
-            FileHandle.standardError.write(Data("skrybad: cannot finish \(id) in the catalog: \(error)\n".utf8))
-        }
+        calls.finish(CallStore.Started(id: id, writer: completion.sink.writer), call: nil, endFrame: completion.endFrame,
+                     durationMs: completion.capturedSamples * 1000 / Int64(sampleRate), failure: completion.failure, gaps: completion.gaps)
     }
 }

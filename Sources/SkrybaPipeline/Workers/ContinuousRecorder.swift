@@ -166,7 +166,8 @@ public struct ContinuousRecorder<Store: RecordingStore> {
                 let encoder = try LineEncoder(sampleRate: rate, settings: configuration.opus, sink: sink,
                                               serialNumber: UInt32(truncatingIfNeeded: 0x534B_0000 + line), metadata: metadata,
                                               packetsPerPage: configuration.packetsPerPage)
-                lines.append(EncodingLine(line: line + 1, encoder: encoder, periodFrames: periodFrames) { store.finish($0, sampleRate: rate) })
+                let session = RecordingSession(line: line + 1, rate: rate, startFrame: 0, encoder: encoder)
+                lines.append(EncodingLine(line: line + 1, session: session) { store.finish($0, sampleRate: rate) })
                 files.append(path)
             }
             return lines

@@ -1,5 +1,6 @@
 import SkrybaCapture
 import SkrybaOgg
+import SkrybaStore
 
 /// How a line's recording ended, handed to its store.
 public struct LineCompletion<Sink: OggPageSink> {
@@ -11,73 +12,51 @@ public struct LineCompletion<Sink: OggPageSink> {
     public var endFrame: UInt64
     /// Nil when the stream was finished cleanly (final page, final record).
     public var failure: String?
+    /// The holes in the line's timeline, filled with silence in the file.
+    public var gaps: [RecordingGap]
 }
 
-/// A line consumer that encodes everything it is given to one Ogg Opus stream. A gap in the sample
-/// clock (periods dropped on a full ring) is filled with silence, so the file stays on the timeline,
-/// and counted. The first error stops this line only; it is kept for the report.
+/// A line consumer that records everything it is given as one `RecordingSession` (the whole-line
+/// mode and the bench). The first error stops this line only; it is kept for the report.
 public final class EncodingLine<Sink: OggPageSink>: LineConsumer {
     public let line: Int
-    public private(set) var encoder: LineEncoder<Sink>?
+    public let session: RecordingSession<Sink>
     public private(set) var failure: String?
-    public private(set) var gapFrames: UInt64 = 0
     private var lastSink: Sink
-    private var expectedFrame: UInt64?
-    private let silence: [Int16]
+    private var stopped = false
     private let completion: (LineCompletion<Sink>) -> Void
 
-    public init(line: Int, encoder: LineEncoder<Sink>, periodFrames: Int, completion: @escaping (LineCompletion<Sink>) -> Void) {
+    public init(line: Int, session: RecordingSession<Sink>, completion: @escaping (LineCompletion<Sink>) -> Void) {
         self.line = line
-        self.encoder = encoder
-        self.lastSink = encoder.sink
-        self.silence = [Int16](repeating: 0, count: periodFrames)
+        self.session = session
+        lastSink = session.sink
         self.completion = completion
     }
 
-    public var bytesWritten: Int { (encoder?.sink ?? lastSink).bytesWritten }
+    public var gapFrames: UInt64 { session.gapFrames }
+    public var bytesWritten: Int { (stopped ? lastSink : session.sink).bytesWritten }
 
     public func consume(_ period: CapturedPeriod) {
-        guard let encoder else { return }
-        do {
-            try fillGap(until: period.startFrame, encoder)
-            try encoder.consume(period.samples)
-            expectedFrame = period.startFrame + UInt64(period.samples.count)
-        } catch {
-            fail(error, encoder)
-        }
-    }
-
-    /// Silence for frames the ring had to drop, so the recording stays on the sample clock.
-    private func fillGap(until frame: UInt64, _ encoder: LineEncoder<Sink>) throws {
-        let expected = expectedFrame ?? 0
-        guard frame > expected else { return }
-        var missing = frame - expected
-        gapFrames += missing
-        while missing > 0 {
-            let chunk = Int(min(missing, UInt64(silence.count)))
-            try silence.withUnsafeBufferPointer { try encoder.consume(UnsafeBufferPointer(rebasing: $0[0..<chunk])) }
-            missing -= UInt64(chunk)
-        }
-        expectedFrame = frame
+        guard !stopped else { return }
+        do { try session.consume(period.samples, at: period.startFrame) } catch { fail(error) }
     }
 
     public func finish(endFrame: UInt64) {
-        if let encoder {
+        if !stopped {
             do {
-                try fillGap(until: endFrame, encoder)
-                try encoder.finish()
-                lastSink = encoder.sink
+                try session.finish(at: endFrame)
+                lastSink = session.sink
             } catch {
-                fail(error, encoder)
+                fail(error)
             }
         }
-        completion(LineCompletion(line: line, sink: lastSink, capturedSamples: Int64(expectedFrame ?? 0), endFrame: endFrame,
-                                  failure: failure))
+        completion(LineCompletion(line: line, sink: lastSink, capturedSamples: Int64(session.durationFrames), endFrame: endFrame,
+                                  failure: failure, gaps: session.gaps))
     }
 
-    private func fail(_ error: any Error, _ encoder: LineEncoder<Sink>) {
+    private func fail(_ error: any Error) {
         failure = "line \(line): \(error)"
-        lastSink = encoder.sink
-        self.encoder = nil
+        lastSink = session.sink
+        stopped = true
     }
 }

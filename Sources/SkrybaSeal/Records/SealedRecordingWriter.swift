@@ -30,6 +30,8 @@ public final class SealedRecordingWriter {
     public private(set) var failure: FileError?
     /// Called after each record is on disk (fsync'ed): records so far and the stream position reached.
     public var onDurable: ((_ records: UInt64, _ position: UInt64) -> Void)?
+    /// Called before each record's fsync (tests stall storage here; nil in the appliance).
+    public var beforeSync: (() -> Void)?
     /// Called once, when a write or fsync fails and poisons the writer (e.g. ENOSPC: make room).
     public var onFailure: ((FileError) -> Void)?
     /// The stream position of the last durable record (0 before the first).
@@ -93,7 +95,10 @@ public final class SealedRecordingWriter {
         frame += box.tag
         do throws(FileError) {
             try write(frame)
-            if syncEachRecord || final { try file.sync() }
+            if syncEachRecord || final {
+                beforeSync?()
+                try file.sync()
+            }
         } catch {
             poison(error)
             throw error

@@ -125,7 +125,8 @@ public final class Catalog: Sendable {
     /// what the row has.
     public func finish(_ id: RecordingID, status: RecordingStatus, endFrame: UInt64?, durationMs: Int64?,
                        fileSize: Int64?, fileSHA256: String?, reason: String?, consent: Consent? = nil,
-                       announcementCompleted: Bool? = nil, dialedDigits: String? = nil, at now: Date) throws {
+                       announcementCompleted: Bool? = nil, dialedDigits: String? = nil, gaps: [RecordingGap] = [],
+                       at now: Date) throws {
         let kind: AuditKind
         switch status {
         case .recording:
@@ -181,13 +182,15 @@ public final class Catalog: Sendable {
             }
             try database.prepare("""
                 UPDATE recordings SET status = ?, end_frame = ?, duration_ms = ?, file_size = ?, file_sha256 = ?,
-                    consent = ?, announcement_completed = ?, caller_number = ?, dialed_digits = ?, failure_reason = ?, updated_utc = ?
+                    consent = ?, announcement_completed = ?, caller_number = ?, dialed_digits = ?, failure_reason = ?, gaps = ?,
+                    updated_utc = ?
                 WHERE id = ?
                 """).run([
                     .text(status.rawValue), .optional(endFrame.map { Int64(clamping: $0) }), .optional(durationMs),
                     .optional(fileSize), .optional(fileSHA256), .optional(row.consent?.rawValue),
                     .optional(row.announcement?.completed), .optional(row.callerNumber), .optional(row.dialedDigits),
-                    .optional(status == .failed ? reason : nil), .text(UTCTimestamp.string(from: now)), .integer(id.rawValue),
+                    .optional(status == .failed ? reason : nil), .optional(RecordingGap.json(gaps)),
+                    .text(UTCTimestamp.string(from: now)), .integer(id.rawValue),
                 ])
             var details = ["status": status.rawValue]
             details["reason"] = reason
@@ -198,6 +201,11 @@ public final class Catalog: Sendable {
             details["file_sha256"] = fileSHA256
             details["consent"] = row.consent?.rawValue
             details["announcement_completed"] = row.announcement?.completed.map { String($0) }
+            if !gaps.isEmpty {
+                // The evidence of a hole, in the entry a DPO reads: how many, how long, where.
+                details["gaps"] = RecordingGap.summary(gaps)
+                details["gap_frames"] = String(gaps.reduce(UInt64(0)) { $0 + $1.frames })
+            }
             try AuditLog.append(kind, subject: id.description, details: details, actor: audit.actor, at: now, in: database)
         }
     }
@@ -228,7 +236,7 @@ public final class Catalog: Sendable {
             SELECT id, line, direction, start_utc, start_frame, end_frame, duration_ms, status, caller_number,
                 dialed_digits, announcement_id, announcement_sha256, announcement_completed, consent, file_path,
                 file_size, file_sha256, retention_deadline_utc, hold_refs, recipients, created_utc, updated_utc,
-                retention_rule, deletion_started_utc, deletion_rule, deleted_utc, restricted_utc, clock_untrusted, failure_reason
+                retention_rule, deletion_started_utc, deletion_rule, deleted_utc, restricted_utc, clock_untrusted, failure_reason, gaps
             FROM recordings WHERE \(condition) ORDER BY id
             """).rows(values).map { values in
             var reader = RowReader(table: "recordings", row: values)
@@ -245,7 +253,7 @@ public final class Catalog: Sendable {
             let announcement = announcementID.map {
                 Announcement(id: $0, sha256: announcementSHA256 ?? "", completed: announcementCompleted.map { $0 != 0 })
             }
-            return RecordingRow(
+            var row = RecordingRow(
                 id: id, line: Int(line), direction: direction, startUTC: startUTC, startFrame: UInt64(startFrame),
                 endFrame: endFrame.map { UInt64($0) }, durationMs: durationMs, status: status, callerNumber: callerNumber,
                 dialedDigits: dialedDigits, announcement: announcement, consent: try reader.optionalEnum("consent"),
@@ -260,6 +268,8 @@ public final class Catalog: Sendable {
                 deletionRule: try reader.optionalText("deletion_rule"), deletedUTC: try reader.optionalDate("deleted_utc"),
                 restrictedUTC: try reader.optionalDate("restricted_utc"),
                 clockUntrusted: try reader.integer("clock_untrusted") != 0, failureReason: try reader.optionalText("failure_reason"))
+            row.gaps = try reader.gaps("gaps")
+            return row
         }
     }
 }

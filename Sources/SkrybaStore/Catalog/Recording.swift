@@ -144,6 +144,8 @@ public struct RecordingRow: Equatable, Sendable, Codable {
     public var clockUntrusted: Bool
     /// Why a `failed` recording could not be written; nil otherwise.
     public var failureReason: String?
+    /// Periods missing from the recording's timeline, filled with silence in its file (evidence of a hole).
+    public var gaps: [RecordingGap] = []
 
     /// Deleted, or its deletion has begun and fsck / the next retention run will finish it.
     public var isDeleted: Bool { deletionStartedUTC != nil }
@@ -184,5 +186,47 @@ public struct RecordingRow: Equatable, Sendable, Codable {
         self.recipients = recipients
         self.createdUTC = createdUTC
         self.updatedUTC = updatedUTC
+    }
+}
+
+/// A period missing from a recording's timeline (a ring overflow, an xrun, a recovered device, or
+/// storage that fell too far behind): its file holds silence there, so it stays on the sample clock
+/// and decodes to exactly its duration, and the catalog keeps the hole as evidence.
+public struct RecordingGap: Codable, Equatable, Sendable {
+    /// Where the hole starts on the sample clock, and how many frames it lasts.
+    public var startFrame: UInt64
+    public var frames: UInt64
+    /// Where it starts from the recording's start, and how long it lasts, in milliseconds.
+    public var offsetMs: Int64
+    public var durationMs: Int64
+
+    public init(startFrame: UInt64, frames: UInt64, recordingStartFrame: UInt64, rate: Int) {
+        self.startFrame = startFrame
+        self.frames = frames
+        // Plain conversions, not the generic `init(clamping:)`: made on a line worker while it records.
+        let perMs = UInt64(max(rate, 1)), largest = UInt64(Int64.max)
+        offsetMs = Int64(min((startFrame &- min(startFrame, recordingStartFrame)) / perMs * 1000
+                             + (startFrame &- min(startFrame, recordingStartFrame)) % perMs * 1000 / perMs, largest))
+        durationMs = Int64(min(frames / perMs * 1000 + frames % perMs * 1000 / perMs, largest))
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case startFrame = "start_frame", frames, offsetMs = "offset_ms", durationMs = "duration_ms"
+    }
+
+    /// "2 (0.64 s) at 12.40 s, 31.02 s" — how `recordings list` and the audit log name a recording's holes.
+    public static func summary(_ gaps: [RecordingGap]) -> String {
+        let total = gaps.reduce(Int64(0)) { $0 + $1.durationMs }
+        let positions = gaps.map { String(format: "%.2f s", Double($0.offsetMs) / 1000) }.joined(separator: ", ")
+        return "\(gaps.count) (\(String(format: "%.2f s", Double(total) / 1000))) at \(positions)"
+    }
+
+    /// The JSON the catalog's `gaps` column holds.
+    static func json(_ gaps: [RecordingGap]) -> String? {
+        guard !gaps.isEmpty else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        // Encoding integers cannot fail.
+        return String(decoding: (try? encoder.encode(gaps)) ?? Data("[]".utf8), as: UTF8.self)
     }
 }

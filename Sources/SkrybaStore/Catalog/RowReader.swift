@@ -98,6 +98,12 @@ struct RowReader {
         guard let array = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else { throw unreadable(.text(text)) }
         return array
     }
+
+    mutating func gaps(_ name: String) throws -> [RecordingGap] {
+        guard let text = try optionalText(name) else { return [] }
+        guard let gaps = try? JSONDecoder().decode([RecordingGap].self, from: Data(text.utf8)) else { throw unreadable(.text(text)) }
+        return gaps
+    }
 }
 
 extension Sequence where Element == UInt8 {

@@ -159,6 +159,13 @@ enum Schema {
         Migration(version: 4, sql: """
             ALTER TABLE recordings ADD COLUMN failure_reason TEXT;
             """, prepare: { database in try rebuildRecordings(database, allowingStatus: "failed") }),
+        // Issue 9 item 1 (one recording session): the periods missing from a recording's timeline
+        // (ring overflow, xrun, storage falling behind), filled with silence in the file and kept
+        // here as evidence: a JSON array of `RecordingGap` (start_frame, frames, offset_ms,
+        // duration_ms); NULL when the recording has none.
+        Migration(version: 5, sql: """
+            ALTER TABLE recordings ADD COLUMN gaps TEXT;
+            """),
     ]
 
     static let statusCheckV1 = "CHECK (status IN ('recording', 'complete', 'interrupted', 'discarded'))"

@@ -92,7 +92,7 @@ import SkrybaSystem
         #expect(objects.count == rows.count)
         let keys: Set<String> = ["id", "line", "direction", "start", "start_frame", "end_frame", "duration_ms", "status", "caller_number",
                                  "dialed_digits", "announcement", "consent", "file", "file_size", "file_sha256", "hold_refs",
-                                 "retention_deadline", "deleted", "deletion_rule", "restricted"]
+                                 "retention_deadline", "deleted", "deletion_rule", "restricted", "gaps"]
         #expect(objects.allSatisfy { Set($0.keys) == keys })
         let first = try #require(objects.first { $0["caller_number"] as? String == "221234567" })
         #expect(first["start_frame"] as? Int == Int(result.rendered.callFrames[0].offHook!))

@@ -212,7 +212,7 @@ extension StoreTests {
             let raw = try SQLiteDatabase(path: path)
             #expect(try raw.prepare(schemaQuery).rows() == expectedSchema)
             #expect(try raw.userVersion() == Catalog.schemaVersion)
-            #expect(Catalog.schemaVersion == 4)
+            #expect(Catalog.schemaVersion == 5)
 
             for _ in 0..<2 {
                 let reopened = try Catalog(path: path)
@@ -220,16 +220,16 @@ extension StoreTests {
                 #expect(try reopened.audit.entries().count == 1)
             }
             #expect(try raw.prepare(schemaQuery).rows() == expectedSchema)
-            #expect(try raw.userVersion() == 4)
+            #expect(try raw.userVersion() == 5)
         }
 
         @Test func aCatalogFromNewerFirmwareIsNotOpened() throws {
             let directory = try makeTemporaryDirectory(prefix: "skryba-catalog-newer")
             let path = "\(directory)/catalog.sqlite"
             try SQLiteDatabase(path: path).setUserVersion(7)
-            #expect(throws: CatalogError.schemaTooNew(path: path, version: 7, supported: 4)) { try Catalog(path: path) }
-            #expect(CatalogError.schemaTooNew(path: path, version: 7, supported: 4).description
-                == "catalog \(path) has schema version 7, newer than this firmware's 4; refusing to open it (was the firmware downgraded?)")
+            #expect(throws: CatalogError.schemaTooNew(path: path, version: 7, supported: 5)) { try Catalog(path: path) }
+            #expect(CatalogError.schemaTooNew(path: path, version: 7, supported: 5).description
+                == "catalog \(path) has schema version 7, newer than this firmware's 5; refusing to open it (was the firmware downgraded?)")
         }
 
         @Test func theConnectionIsDurableAndEnforcesForeignKeys() throws {
