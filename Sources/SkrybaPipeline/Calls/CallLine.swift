@@ -95,14 +95,14 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     private var pending: [(startFrame: UInt64, samples: [Int16])] = []
 
     public init(setup: CallLineSetup, store: CallStore, storage: StorageService? = nil, dispatcher: SignalDispatcher, player: AnnouncementPlayer?,
-                alarms: AlarmBoard, sessionStart: Date) {
+                alarms: AlarmBoard, sessionStart: Date) throws(ThreadStartError) {
         self.setup = setup
         self.store = store
         let flushFrames = UInt64(setup.rate / 50 * setup.packetsPerPage)
         ownsStorage = storage == nil
         let storage = storage ?? StorageService(store: store, alarms: alarms, lines: [setup.line], buffering: .sized(
             lines: 1, bitrate: setup.opus.bitrate, flushIntervalMs: setup.packetsPerPage * 20))
-        if ownsStorage { storage.start() }
+        if ownsStorage { try storage.start() }
         self.storage = storage
         guard let queue = storage.queue(line: setup.line) else {
             preconditionFailure("the storage service was built without a queue for line \(setup.line) (CallRecorder builds one per line)")

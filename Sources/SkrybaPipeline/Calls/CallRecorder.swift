@@ -63,13 +63,16 @@ public final class CallRecorder: @unchecked Sendable {
         }
         let dispatcher = SignalDispatcher(source: signals)
         let storage = StorageService(store: store, alarms: alarms, lines: lines.map(\.line), buffering: storageBuffering)
-        storage.start()
+        do { try storage.start() } catch {
+            player?.finish(at: 0)
+            throw error
+        }
         var workers: [CallLine] = []
         let outcome: CaptureSession.Outcome
         do {
             outcome = try session.run { _, startTime in
-                workers = lines.map {
-                    CallLine(setup: $0, store: store, storage: storage, dispatcher: dispatcher, player: player, alarms: alarms, sessionStart: startTime)
+                workers = try lines.map {
+                    try CallLine(setup: $0, store: store, storage: storage, dispatcher: dispatcher, player: player, alarms: alarms, sessionStart: startTime)
                 }
                 return workers
             }

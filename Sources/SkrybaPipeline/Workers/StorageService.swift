@@ -211,8 +211,8 @@ public final class StorageService: @unchecked Sendable {
 
     public func queue(line: Int) -> StorageQueue? { queues.first { $0.line == line } }
 
-    public func start() {
-        thread = JoinableThread(name: "storage") { [self] in run() }
+    public func start() throws(ThreadStartError) {
+        thread = try JoinableThread(name: "storage") { [self] in run() }
     }
 
     /// A worker at the end of the run (not its steady state): jobs its full queue could not take.

@@ -37,12 +37,12 @@ import SkrybaSystem
         let offHookFrames: [UInt64]
     }
 
-    static func makeLine(store: CallStore, id: Int, policy: LinePolicy, announcementFrames: Int?, source: any LineSignalSource) -> CallLine {
+    static func makeLine(store: CallStore, id: Int, policy: LinePolicy, announcementFrames: Int?, source: any LineSignalSource) throws -> CallLine {
         let clip = announcementFrames.map { AnnouncementPlayer.Clip(id: "zapowiedz", sha256: String(repeating: "0", count: 64),
                                                                    samples: [Int16](repeating: 0, count: $0)) }
         let setup = CallLineSetup(line: id, name: "Linia \(id)", playbackChannel: 0, rate: rate, opus: OpusSettings(), packetsPerPage: 50,
                                   policy: policy, announcement: clip, outgoingNotice: nil, recorderID: "test", limits: .standard(rate: rate))
-        return CallLine(setup: setup, store: store, dispatcher: SignalDispatcher(source: source), player: nil, alarms: AlarmBoard(),
+        return try CallLine(setup: setup, store: store, dispatcher: SignalDispatcher(source: source), player: nil, alarms: AlarmBoard(),
                         sessionStart: Date(timeIntervalSince1970: 1_764_000_000))
     }
 
@@ -81,7 +81,7 @@ import SkrybaSystem
         let offHook: UInt64 = 48_000
         let edges = [SignalEdge(frame: 8000, line: 1, signal: .ring, level: true), SignalEdge(frame: 16_000, line: 1, signal: .ring, level: false),
                      SignalEdge(frame: offHook, line: 1, signal: .hook, level: true), SignalEdge(frame: 96_000, line: 1, signal: .hook, level: false)]
-        let line = Self.makeLine(store: store, id: 1, policy: policy, announcementFrames: 16_000, source: ReplayLineSignals(edges: edges))
+        let line = try Self.makeLine(store: store, id: 1, policy: policy, announcementFrames: 16_000, source: ReplayLineSignals(edges: edges))
         var audio = [Int16](repeating: 0, count: 104_000)
         for index in audio.indices { audio[index] = Int16(index % 7) - 3 }
         // "9" from 0.1 s before the off-hook to 0.2 s after it.
@@ -102,7 +102,7 @@ import SkrybaSystem
         let (store, catalog) = try Self.store("late")
         let policy = LinePolicy(record: [.incoming, .outgoing], consent: .continueMeansConsent, announcementFrames: nil)
         let edges = [SignalEdge(frame: 1000, line: 1, signal: .hook, level: true), SignalEdge(frame: 1100, line: 1, signal: .hook, level: false)]
-        let line = Self.makeLine(store: store, id: 1, policy: policy, announcementFrames: nil, source: LateSignals(edges: edges, lateness: 700))
+        let line = try Self.makeLine(store: store, id: 1, policy: policy, announcementFrames: nil, source: LateSignals(edges: edges, lateness: 700))
         Self.feed(line, audio: [Int16](repeating: 5, count: 4000), sizes: [160])
         let call = try #require(line.calls.first)
         // Off hook (1000) becomes known in the period 1600..<1760, on hook (1100) in 1760..<1920.
@@ -123,7 +123,7 @@ import SkrybaSystem
         let alarms = AlarmBoard()
         let setup = CallLineSetup(line: 1, name: "A", playbackChannel: 0, rate: Self.rate, opus: OpusSettings(), packetsPerPage: 1, policy: policy,
                                   announcement: nil, outgoingNotice: nil, recorderID: "test", limits: .standard(rate: Self.rate))
-        let line = CallLine(setup: setup, store: store, dispatcher: SignalDispatcher(source: ReplayLineSignals(edges: edges)), player: nil,
+        let line = try CallLine(setup: setup, store: store, dispatcher: SignalDispatcher(source: ReplayLineSignals(edges: edges)), player: nil,
                             alarms: alarms, sessionStart: Date())
         Self.feed(line, audio: (0..<24_000).map { Int16($0 % 50) - 25 }, sizes: [160])
         #expect(line.calls.map(\.outcome) == ["failed", "failed"])
@@ -191,7 +191,7 @@ import SkrybaSystem
             } else {
                 source = LateSignals(edges: edges, lateness: UInt64.random(in: 0...8000, using: &generator))
             }
-            let line = Self.makeLine(store: store, id: id, policy: policy, announcementFrames: announcement, source: source)
+            let line = try Self.makeLine(store: store, id: id, policy: policy, announcementFrames: announcement, source: source)
             let sizes = (0..<3).map { _ in [160, 80, 320, Int.random(in: 1...500, using: &generator)].randomElement(using: &generator)! }
             let dropped = Set((0..<Int.random(in: 0...3, using: &generator)).map { _ in Int.random(in: 0...40, using: &generator) })
             Self.feed(line, audio: audio, sizes: sizes, dropped: dropped)

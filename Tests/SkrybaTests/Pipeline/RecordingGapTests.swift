@@ -33,10 +33,10 @@ import SkrybaSystem
         let recorder = appliance.recorder
         let storage = StorageService(store: recorder.store, alarms: recorder.alarms, lines: recorder.lines.map(\.line),
                                      buffering: recorder.storageBuffering)
-        storage.start()
+        try storage.start()
         let dispatcher = SignalDispatcher(source: recorder.signals)
-        let workers = recorder.lines.map {
-            CallLine(setup: $0, store: recorder.store, storage: storage, dispatcher: dispatcher, player: nil, alarms: recorder.alarms, sessionStart: Date())
+        let workers = try recorder.lines.map {
+            try CallLine(setup: $0, store: recorder.store, storage: storage, dispatcher: dispatcher, player: nil, alarms: recorder.alarms, sessionStart: Date())
         }
         let pcm = try PCM(name: configuration.audio.capture, stream: .capture,
                           parameters: PCMParameters(rate: 8000, channels: 4, periodFrames: 160), configurationFile: rendered.alsaConfiguration)

@@ -17,7 +17,7 @@ import SkrybaSystem
         let store = try CallStore(dataDirectory: directory, catalog: catalog, recipients: [AgeIdentity().recipient])
         let storage = StorageService(store: store, alarms: AlarmBoard(), lines: [1],
                                      buffering: .sized(lines: 1, bitrate: OpusSettings.defaultBitrate, flushIntervalMs: 1000))
-        storage.start()
+        try storage.start()
         let queue = try #require(storage.queue(line: 1))
         let encoder = try LineEncoder(sampleRate: 8000, settings: OpusSettings(), sink: DeferredSealedSink(), serialNumber: 1,
                                       metadata: .init([("SKRYBA_LINE", "1")]))
