@@ -68,6 +68,7 @@ extension Scenario {
                 problem(value, "rate", "\(value.literal) is not a line rate (8000 or 16000)")
             }
         }
+        if let tail = seconds(root, "tail_seconds", "", required: false) { scenario.tailSeconds = tail }
         let lines = root["lines"]?.array ?? []
         if lines.count > ScenarioLimits.maximumLines {
             problem(root["lines"], "lines", "\(lines.count) [[lines]]: a scenario has at most \(ScenarioLimits.maximumLines)")
@@ -115,6 +116,7 @@ extension Scenario {
                 }
                 call.callerIDFormat = parsed
             }
+            call.callerIDBeforeRing = table["caller_id_before_ring"]?.boolean ?? false
             call.dial = keys(table, "dial", context, length: ScenarioLimits.dialLength, allowed: ScenarioLimits.telephoneKeys, what: "a number to dial")
             call.talk = table["talk"]?.array?.compactMap(\.string) ?? []
             call.voice = keys(table, "voice", context, length: 1...40, allowed: Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+"),
