@@ -27,7 +27,10 @@ extension Scenario {
         /// Seconds: a finite number within `ScenarioLimits.seconds`.
         func seconds(_ table: TOMLTable, _ key: String, _ context: String, required: Bool = true) -> Double? {
             guard let value = table[key] else { if required { problem(nil, context + key, "missing") }; return nil }
-            guard let number = value.integer.map(Double.init) ?? value.float else {
+            // Spelled out: `value.integer.map(Double.init) ?? value.float` crashes the 6.3 optimiser
+            // (an ownership-verifier failure in CopyPropagation) and so the release build.
+            let number: Double
+            if let whole = value.integer { number = Double(whole) } else if let real = value.float { number = real } else {
                 problem(value, context + key, "must be a number of seconds, found \(value.typeDescription)")
                 return nil
             }
@@ -68,7 +71,12 @@ extension Scenario {
                 problem(value, "rate", "\(value.literal) is not a line rate (8000 or 16000)")
             }
         }
-        if let tail = seconds(root, "tail_seconds", "", required: false) { scenario.tailSeconds = tail }
+        // Range and finiteness are the renderer's checks (ScenarioRenderer.plannedCaptureBytes).
+        if let value = root["tail_seconds"] {
+            if let whole = value.integer { scenario.tailSeconds = Double(whole) } else if let real = value.float { scenario.tailSeconds = real } else {
+                problem(value, "tail_seconds", "must be a number of seconds, found \(value.typeDescription)")
+            }
+        }
         let lines = root["lines"]?.array ?? []
         if lines.count > ScenarioLimits.maximumLines {
             problem(root["lines"], "lines", "\(lines.count) [[lines]]: a scenario has at most \(ScenarioLimits.maximumLines)")
