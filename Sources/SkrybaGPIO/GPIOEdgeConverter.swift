@@ -74,19 +74,31 @@ public final class SignalEdgeQueue: Sendable {
         var lateEdges = 0
     }
     private let state = Mutex(State())
+    /// Lets the call logic skip `take` while nothing is due (and tells the queue how far it got).
+    public let watermarks = EdgeWatermarks()
 
     public init() {}
 
     public func append(_ edges: some Sequence<SignalEdge>) {
         state.withLock { state in
-            for var edge in edges {
-                if edge.frame < state.handedOutBefore {
-                    edge.frame = state.handedOutBefore
-                    state.lateEdges += 1
-                }
+            let first = state.edges.count
+            for edge in edges {
                 state.edges.append((state.nextSequence, edge))
                 state.nextSequence += 1
+                watermarks.earliestQueued.min(edge.frame, ordering: .sequentiallyConsistent)
             }
+            // Read after publishing (see `EdgeWatermarks`): a consumer that passed the frame without
+            // taking the lock did so before this read, so the edge is re-dated here, while still locked.
+            let handedOut = max(state.handedOutBefore, watermarks.requestedBefore.load(ordering: .sequentiallyConsistent))
+            var earliest = UInt64.max
+            for index in state.edges.indices {
+                if index >= first, state.edges[index].edge.frame < handedOut {
+                    state.edges[index].edge.frame = handedOut
+                    state.lateEdges += 1
+                }
+                earliest = min(earliest, state.edges[index].edge.frame)
+            }
+            watermarks.earliestQueued.store(earliest, ordering: .sequentiallyConsistent)
         }
     }
 
@@ -97,6 +109,7 @@ public final class SignalEdgeQueue: Sendable {
             guard state.edges.contains(where: { $0.edge.frame < frame }) else { return [] }
             let due = state.edges.filter { $0.edge.frame < frame }
             state.edges.removeAll { $0.edge.frame < frame }
+            watermarks.earliestQueued.store(state.edges.map(\.edge.frame).min() ?? .max, ordering: .sequentiallyConsistent)
             return due.sorted { ($0.edge.frame, $0.sequence) < ($1.edge.frame, $1.sequence) }.map(\.edge)
         }
     }

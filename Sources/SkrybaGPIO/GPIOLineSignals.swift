@@ -107,6 +107,8 @@ public final class GPIOLineSignals: LineSignalSource {
 
     public func takeEdges(before frame: UInt64) -> [SignalEdge] { queue.take(before: frame) }
 
+    public var watermarks: EdgeWatermarks? { queue.watermarks }
+
     public func decisionDelayFrames(rate: Int) -> UInt64 { (decisionDelayNanoseconds * UInt64(rate) + 999_999_999) / 1_000_000_000 }
 
     /// Stops the reader thread (within `maximumWait`) and releases the lines. Idempotent.

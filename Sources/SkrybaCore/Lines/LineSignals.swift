@@ -6,6 +6,8 @@ public enum LineSignal: String, Sendable, Codable, CaseIterable {
     case hook
 }
 
+import Synchronization
+
 /// One level change of one signal, placed on the sample clock (DESIGN.md §1).
 public struct SignalEdge: Equatable, Hashable, Sendable, Codable {
     public var frame: UInt64
@@ -34,8 +36,32 @@ public protocol LineSignalSource: AnyObject, Sendable {
     /// How long after an edge happens it is known (debounce plus margin), in frames at `rate`:
     /// the call logic processes audio this much behind the capture so every edge is on time.
     func decisionDelayFrames(rate: Int) -> UInt64
+    /// Lets the call logic see without a lock or a call through the protocol that nothing is due
+    /// (an idle line asks 50 times a second); nil: ask `takeEdges` every time.
+    var watermarks: EdgeWatermarks? { get }
 }
 
 extension LineSignalSource {
     public func decisionDelayFrames(rate: Int) -> UInt64 { 0 }
+    public var watermarks: EdgeWatermarks? { nil }
+}
+
+/// Two frames a signal source and its consumers share through atomics, so that the consumers'
+/// common case, nothing due, costs two atomic operations.
+public final class EdgeWatermarks: Sendable {
+    /// The source's earliest queued edge (`UInt64.max` when none): nothing is due before it.
+    /// A source lowers it when it queues an edge, before it reads `requestedBefore`.
+    public let earliestQueued = Atomic<UInt64>(.max)
+    /// The highest `before` any consumer has asked for: an edge queued for an earlier frame is late.
+    /// A consumer raises it before it reads `earliestQueued` (with the source's order above, one of
+    /// the two always sees the other).
+    public let requestedBefore = Atomic<UInt64>(0)
+
+    public init() {}
+
+    /// Whether an edge may be due before `frame`; records that a consumer has reached `frame`.
+    @inline(__always) public func mayHaveEdges(before frame: UInt64) -> Bool {
+        requestedBefore.max(frame, ordering: .sequentiallyConsistent)
+        return earliestQueued.load(ordering: .sequentiallyConsistent) < frame
+    }
 }

@@ -10,7 +10,12 @@ public final class ReplayLineSignals: LineSignalSource, @unchecked Sendable {
     /// Frames the replay pretends edges take to become known, as the board's debounce does (tests of the lag path).
     public var decisionDelay: UInt64 = 0
 
-    public init(edges: [SignalEdge]) { self.edges = edges }
+    public let watermarks: EdgeWatermarks? = EdgeWatermarks()
+
+    public init(edges: [SignalEdge]) {
+        self.edges = edges
+        watermarks?.earliestQueued.store(edges.first?.frame ?? .max, ordering: .sequentiallyConsistent)
+    }
 
     public func decisionDelayFrames(rate: Int) -> UInt64 { decisionDelay }
 
@@ -58,6 +63,7 @@ public final class ReplayLineSignals: LineSignalSource, @unchecked Sendable {
         lock.withLock {
             let start = next
             while next < edges.count && edges[next].frame < frame { next += 1 }
+            watermarks?.earliestQueued.store(next < edges.count ? edges[next].frame : .max, ordering: .sequentiallyConsistent)
             return Array(edges[start..<next])
         }
     }

@@ -92,7 +92,27 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     public private(set) var storageLostFrames: UInt64 = 0
     /// Audio held back until the signal source can no longer produce an edge inside it.
     private let lagFrames: UInt64
-    private var pending: [(startFrame: UInt64, samples: [Int16])] = []
+    /// The periods still to process (GPIO lag) and the last ones processed (the detectors' look-back),
+    /// made when the first period shows the period size.
+    private var history: PeriodHistory?
+    /// The first period in `history` not yet processed.
+    private var nextToProcess = 0
+    /// Detection only where it can matter (docs/signals.md): the gate, and which detector heard the previous period.
+    private var gate: DetectionGate
+    private var dtmfListening = false
+    private var fskListening = false
+    /// How many periods each detector heard (look-back replays not counted): what the gate saves.
+    public struct DetectorUse: Equatable, Sendable {
+        public var dtmfPeriods = 0
+        public var fskPeriods = 0
+        public init(dtmfPeriods: Int = 0, fskPeriods: Int = 0) {
+            self.dtmfPeriods = dtmfPeriods
+            self.fskPeriods = fskPeriods
+        }
+    }
+    public private(set) var detectorUse = DetectorUse()
+    /// This period's events, kept across periods so that none allocates.
+    private var events: [CallEvent] = []
 
     public init(setup: CallLineSetup, store: CallStore, storage: StorageService? = nil, dispatcher: SignalDispatcher, player: AnnouncementPlayer?,
                 alarms: AlarmBoard, sessionStart: Date) throws(ThreadStartError) {
@@ -118,51 +138,101 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         cadence = RingCadence(rate: setup.rate)
         dtmf = DTMFDetector(sampleRate: setup.rate)
         fsk = FSKCallerIDDecoder(sampleRate: setup.rate)
+        gate = DetectionGate(sampleRate: setup.rate)
         lagFrames = dispatcher.decisionDelayFrames(rate: setup.rate)
+        events.reserveCapacity(32)
     }
 
     public func consume(_ period: CapturedPeriod) {
-        guard lagFrames > 0 else { return process(period) }
-        // GPIO edges are known a little after they happen: work that far behind the capture.
-        pending.append((period.startFrame, Array(period.samples)))
+        let history = self.history ?? makeHistory(periodFrames: period.samples.count)
+        guard lagFrames > 0 else {
+            process(period, previous: history.pushed - 1)
+            history.push(period)
+            nextToProcess = history.pushed
+            return
+        }
+        // GPIO edges are known a little after they happen: work that far behind the capture. A run
+        // of periods shorter than the first could outgrow the slots: the oldest is then processed early
+        // (an edge inside it takes effect at the next frame still to process, as a late edge does).
+        if history.pushed + 1 - nextToProcess + DetectionGate.lookBackPeriods > history.slotCount { processNext(history) }
+        history.push(period)
         let reached = period.startFrame + UInt64(period.samples.count)
-        while let first = pending.first, first.startFrame + UInt64(first.samples.count) + lagFrames <= reached {
-            pending.removeFirst()
-            first.samples.withUnsafeBufferPointer { process(CapturedPeriod(startFrame: first.startFrame, samples: $0)) }
+        while nextToProcess < history.pushed {
+            let held = history.period(nextToProcess)
+            guard held.startFrame + UInt64(held.samples.count) + lagFrames <= reached else { break }
+            processNext(history)
         }
     }
 
-    private func process(_ period: CapturedPeriod) {
+    private func makeHistory(periodFrames: Int) -> PeriodHistory {
+        let periodFrames = UInt64(max(periodFrames, 1))
+        let lagPeriods = lagFrames == 0 ? 0 : Int((lagFrames + periodFrames - 1) / periodFrames) + 1
+        let made = PeriodHistory(slotCount: lagPeriods + DetectionGate.lookBackPeriods + 1)
+        history = made
+        return made
+    }
+
+    private func processNext(_ history: PeriodHistory) {
+        process(history.period(nextToProcess), previous: nextToProcess - 1)
+        nextToProcess += 1
+    }
+
+    /// - Parameter previous: the number in `history` of the period processed before this one (the look-back).
+    private func process(_ period: CapturedPeriod, previous: Int) {
         let start = period.startFrame
         let end = start + UInt64(period.samples.count)
-        var events: [CallEvent] = []
+        events.removeAll(keepingCapacity: true)
+        var rang = false, heardOffHook = hookLevel, heardOnHook = !hookLevel
         for edge in dispatcher.edges(line: setup.line, before: end) {
             // An edge known only after its audio went by takes effect at the first frame still to
             // process, so a recording's frames always match the audio it holds.
             let frame = max(edge.frame, start)
             switch edge.signal {
             case .ring:
+                rang = true
                 events += cadence.edge(level: edge.level, frame: frame)
             case .hook where edge.level != hookLevel:
                 hookLevel = edge.level
+                // Which hook states the period heard: an edge at its first frame leaves none of the old one.
+                if edge.level { heardOffHook = true } else { heardOnHook = true }
+                if frame == start { if edge.level { heardOnHook = false } else { heardOffHook = false } }
                 events.append(edge.level ? .offHook(frame: frame) : .onHook(frame: frame))
             case .hook:
                 break
             }
         }
         events += cadence.advance(to: end)
-        for digit in dtmf.process(period.samples, startFrame: start) {
-            events.append(.dtmf(digit.key, frame: digit.startFrame))
-            if let id = dtmfCallerID.feed(digit), let number = id.number { events.append(.callerNumber(number, frame: digit.endFrame)) }
+        // DTMF off hook and, on hook, FSK and DTMF only while the line has sounded or rung lately.
+        let awake = gate.observe(period.samples, start: start, end: end, rang: rang)
+        let listenDTMF = heardOffHook || awake, listenFSK = heardOnHook && awake
+        if listenDTMF && !dtmfListening || listenFSK && !fskListening {
+            replayLookBack(before: period, previous: previous, dtmf: listenDTMF && !dtmfListening, fsk: listenFSK && !fskListening)
         }
-        for id in fsk.process(period.samples, startFrame: start) {
-            if let number = id.number { events.append(.callerNumber(number, frame: id.endFrame)) }
+        if listenDTMF {
+            detectDTMF(period)
+            detectorUse.dtmfPeriods += 1
         }
+        if listenFSK {
+            detectFSK(period)
+            detectorUse.fskPeriods += 1
+        }
+        dtmfListening = listenDTMF
+        fskListening = listenFSK
         // Stable by frame: simultaneous events keep their order (edges before detections).
-        let ordered = events.enumerated().sorted { ($0.element.frame, $0.offset) < ($1.element.frame, $1.offset) }.map(\.element)
+        if events.count > 1 {
+            for index in 1..<events.count {
+                let event = events[index]
+                var slot = index
+                while slot > 0 && events[slot - 1].frame > event.frame {
+                    events[slot] = events[slot - 1]
+                    slot -= 1
+                }
+                events[slot] = event
+            }
+        }
 
         var cursor = start
-        for event in ordered {
+        for event in events {
             let frame = min(max(event.frame, start), end)
             feed(period, from: cursor, to: frame)
             cursor = max(cursor, frame)
@@ -174,9 +244,40 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         player?.advance(line: setup.line, to: end)
     }
 
+    /// A detector that wakes first hears the periods just before this one (those still held and
+    /// contiguous with it), so a signal is decoded from its first sample.
+    private func replayLookBack(before period: CapturedPeriod, previous: Int, dtmf replayDTMF: Bool, fsk replayFSK: Bool) {
+        guard let history else { return }
+        var first = previous + 1, nextStart = period.startFrame
+        while first - 1 >= history.oldest, first - 1 >= 0, previous - (first - 1) < DetectionGate.lookBackPeriods {
+            let earlier = history.period(first - 1)
+            guard earlier.startFrame + UInt64(earlier.samples.count) == nextStart else { break }
+            first -= 1
+            nextStart = earlier.startFrame
+        }
+        guard first <= previous else { return }
+        for number in first...previous {
+            let earlier = history.period(number)
+            if replayDTMF { detectDTMF(earlier) }
+            if replayFSK { detectFSK(earlier) }
+        }
+    }
+
+    private func detectDTMF(_ period: CapturedPeriod) {
+        for digit in dtmf.process(period.samples, startFrame: period.startFrame) {
+            events.append(.dtmf(digit.key, frame: digit.startFrame))
+            if let id = dtmfCallerID.feed(digit), let number = id.number { events.append(.callerNumber(number, frame: digit.endFrame)) }
+        }
+    }
+
+    private func detectFSK(_ period: CapturedPeriod) {
+        for id in fsk.process(period.samples, startFrame: period.startFrame) {
+            if let number = id.number { events.append(.callerNumber(number, frame: id.endFrame)) }
+        }
+    }
+
     public func finish(endFrame: UInt64) {
-        for held in pending { held.samples.withUnsafeBufferPointer { process(CapturedPeriod(startFrame: held.startFrame, samples: $0)) } }
-        pending = []
+        if let history { while nextToProcess < history.pushed { processNext(history) } }
         // The run ends (stop frame or signal): calls in progress end here, as if hung up.
         if hookLevel { handle(.onHook(frame: endFrame)) }
         player?.advance(line: setup.line, to: endFrame)

@@ -36,6 +36,10 @@ public struct Scenario: Sendable {
         public var rings: Int
         public var callerID: String?
         public var callerIDFormat: SignalSynthesis.CallerIDFormat
+        /// Caller ID sent before the first ring (after the line's polarity reversal, ETSI EN 300 659-1),
+        /// as DTMF CLIP usually is: `at` is then when the caller ID starts, and the first ring comes
+        /// half a second after it ends. Otherwise it comes in the first silence between rings.
+        public var callerIDBeforeRing = false
         /// Outgoing: the number dialled.
         public var dial: String?
         /// What is said on the line after the announcement (espeak-ng, Polish voice by default).

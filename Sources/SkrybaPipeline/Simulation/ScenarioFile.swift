@@ -27,7 +27,10 @@ extension Scenario {
         /// Seconds: a finite number within `ScenarioLimits.seconds`.
         func seconds(_ table: TOMLTable, _ key: String, _ context: String, required: Bool = true) -> Double? {
             guard let value = table[key] else { if required { problem(nil, context + key, "missing") }; return nil }
-            guard let number = value.integer.map(Double.init) ?? value.float else {
+            // Spelled out: `value.integer.map(Double.init) ?? value.float` crashes the 6.3 optimiser
+            // (an ownership-verifier failure in CopyPropagation) and so the release build.
+            let number: Double
+            if let whole = value.integer { number = Double(whole) } else if let real = value.float { number = real } else {
                 problem(value, context + key, "must be a number of seconds, found \(value.typeDescription)")
                 return nil
             }
@@ -66,6 +69,12 @@ extension Scenario {
         if let value = root["rate"] {
             if let rate = value.integer, ScenarioLimits.rates.contains(rate) { scenario.rate = rate } else {
                 problem(value, "rate", "\(value.literal) is not a line rate (8000 or 16000)")
+            }
+        }
+        // Range and finiteness are the renderer's checks (ScenarioRenderer.plannedCaptureBytes).
+        if let value = root["tail_seconds"] {
+            if let whole = value.integer { scenario.tailSeconds = Double(whole) } else if let real = value.float { scenario.tailSeconds = real } else {
+                problem(value, "tail_seconds", "must be a number of seconds, found \(value.typeDescription)")
             }
         }
         let lines = root["lines"]?.array ?? []
@@ -115,6 +124,7 @@ extension Scenario {
                 }
                 call.callerIDFormat = parsed
             }
+            call.callerIDBeforeRing = table["caller_id_before_ring"]?.boolean ?? false
             call.dial = keys(table, "dial", context, length: ScenarioLimits.dialLength, allowed: ScenarioLimits.telephoneKeys, what: "a number to dial")
             call.talk = table["talk"]?.array?.compactMap(\.string) ?? []
             call.voice = keys(table, "voice", context, length: 1...40, allowed: Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+"),

@@ -61,7 +61,9 @@ public struct ScenarioRenderer {
                 throw ScenarioError("\(name) the caller ID is longer than \(ScenarioLimits.callerIDLength.upperBound) characters")
             }
             // Rings (5 s each), caller ID (at most 3.6 s of DTMF) and the answer, generously; unanswered ringing lasts 10 s.
-            seconds = max(seconds, call.direction == .incoming && call.rings == 0 ? at + 10 : at + Double(max(call.rings, 1)) * 5 + 4 + last)
+            // Caller ID before the first ring delays the rings by its length (at most 3.6 s) and half a second.
+            let early = call.callerIDBeforeRing && call.callerID != nil ? 4.1 : 0
+            seconds = max(seconds, early + (call.direction == .incoming && call.rings == 0 ? at + 10 : at + Double(max(call.rings, 1)) * 5 + 4 + last))
         }
         seconds += try checked(scenario.tailSeconds, "the quiet tail")
         let bytes = seconds * Double(scenario.rate) * Double(scenario.lines.count) * 2
@@ -108,16 +110,23 @@ public struct ScenarioRenderer {
             var offHook: Int?
             var callerIDEnd = 0
             if call.direction == .incoming {
-                // Polish cadence: 1 s of ringing, 4 s of silence; CLIP in the first silence.
+                let callerIDSignal = call.callerID.map { callerID in
+                    call.callerIDFormat == .dtmf
+                        ? SignalSynthesis.dtmfCallerID(number: callerID, rate: rate)
+                        : SignalSynthesis.fskCallerID(SignalSynthesis.callerIDMessage(number: callerID, dateTime: "11220930",
+                                                                                      format: call.callerIDFormat), rate: rate)
+                }
+                if call.callerIDBeforeRing, let signal = callerIDSignal {
+                    mix(signal, into: index, at: cursor)
+                    callerIDEnd = cursor + signal.count
+                    cursor = callerIDEnd + frames(0.5)
+                }
+                // Polish cadence: 1 s of ringing, 4 s of silence; CLIP in the first silence (unless sent before).
                 for ring in 0..<max(call.rings, 1) {
                     let burst = cursor + ring * frames(5)
                     edges.append(SignalEdge(frame: UInt64(burst), line: call.line, signal: .ring, level: true))
                     edges.append(SignalEdge(frame: UInt64(burst + frames(1)), line: call.line, signal: .ring, level: false))
-                    if ring == 0, let callerID = call.callerID {
-                        let signal = call.callerIDFormat == .dtmf
-                            ? SignalSynthesis.dtmfCallerID(number: callerID, rate: rate)
-                            : SignalSynthesis.fskCallerID(SignalSynthesis.callerIDMessage(number: callerID, dateTime: "11220930",
-                                                                                          format: call.callerIDFormat), rate: rate)
+                    if ring == 0, !call.callerIDBeforeRing, let signal = callerIDSignal {
                         mix(signal, into: index, at: burst + frames(1.5))
                         callerIDEnd = burst + frames(1.5) + signal.count
                     }

@@ -145,6 +145,36 @@ import SkrybaSystem
         }
     }
 
+    /// Caller ID before the first ring (DTMF CLIP usually is; FSK after a polarity reversal) and
+    /// between the first and second ring, on lines whose detectors have long been asleep behind the
+    /// energy gate, at the stream's very first frame, and twice on one line (asleep again in between).
+    @Test func callerIDBeforeTheFirstRingAndBetweenRingsIsKept() throws {
+        var scenario = Scenario(announcement: "Rozmowy są nagrywane.", lines: (1...4).map { Scenario.Line(id: $0, name: "Linia \($0)") }, calls: [])
+        func call(_ line: Int, at: Double, rings: Int, _ number: String, _ format: SignalSynthesis.CallerIDFormat, beforeRing: Bool) -> Scenario.Call {
+            var call = Scenario.Call(line: line, direction: .incoming, at: at, rings: rings, callerID: number, callerIDFormat: format,
+                                     hangUpAfter: 4)
+            call.callerIDBeforeRing = beforeRing
+            return call
+        }
+        scenario.calls = [
+            call(2, at: 0, rings: 1, "221000002", .fskMDMF, beforeRing: true),
+            call(3, at: 6, rings: 2, "221000003", .fskSDMF, beforeRing: false),
+            call(4, at: 9, rings: 2, "221000004", .dtmf, beforeRing: false),
+            call(1, at: 12.37, rings: 2, "221000001", .dtmf, beforeRing: true),
+            call(4, at: 33.01, rings: 1, "221000014", .fskSDMF, beforeRing: true),
+            call(3, at: 35, rings: 1, "221000013", .dtmf, beforeRing: true),
+        ]
+        let result = try simulate(scenario, "early-clip")
+        let rows = try Catalog(dataDirectory: result.dataDirectory).recordings()
+        #expect(rows.count == scenario.calls.count)
+        for (index, call) in scenario.calls.enumerated() {
+            let frames = result.rendered.callFrames[index]
+            let row = try #require(rows.first { $0.line == call.line && $0.startFrame == frames.offHook }, "call \(index + 1)")
+            #expect(row.status == .complete && row.endFrame == frames.onHook, "call \(index + 1)")
+            #expect(row.callerNumber == call.callerID, "call \(index + 1) on line \(call.line)")
+        }
+    }
+
     @Test func aBrokenConfigurationIsRefusedWithOneMessagePerProblem() throws {
         let directory = try makeTemporaryDirectory(prefix: "skryba-badconfig")
         let config = """
