@@ -46,7 +46,7 @@ import SkrybaStore
                          SignalEdge(frame: ring + UInt64(Self.rate), line: 1, signal: .ring, level: false),
                          SignalEdge(frame: answer, line: 1, signal: .hook, level: true),
                          SignalEdge(frame: answer + UInt64(Self.rate * 2), line: 1, signal: .hook, level: false)]
-            let line = CallLineOrderingTests.makeLine(store: store, id: 1, policy: LinePolicy(record: [.incoming], consent: .continueMeansConsent, announcementFrames: nil),
+            let line = try CallLineOrderingTests.makeLine(store: store, id: 1, policy: LinePolicy(record: [.incoming], consent: .continueMeansConsent, announcementFrames: nil),
                                                       announcementFrames: nil, source: ReplayLineSignals(edges: edges))
             CallLineOrderingTests.feed(line, audio: audio, sizes: [Self.period])
             let rows = try catalog.recordings()
@@ -67,7 +67,7 @@ import SkrybaStore
         let (store, _) = try CallLineOrderingTests.store("idle-hour-\(decisionDelay)")
         let replay = ReplayLineSignals(edges: [])
         replay.decisionDelay = decisionDelay
-        let line = CallLineOrderingTests.makeLine(store: store, id: 1, policy: LinePolicy(record: [.incoming, .outgoing], consent: .continueMeansConsent, announcementFrames: nil),
+        let line = try CallLineOrderingTests.makeLine(store: store, id: 1, policy: LinePolicy(record: [.incoming, .outgoing], consent: .continueMeansConsent, announcementFrames: nil),
                                                   announcementFrames: nil, source: replay)
         let second = Self.lineNoise(seconds: 1, seed: 7)
         var allocations = 0
@@ -96,7 +96,7 @@ import SkrybaStore
         let hookFrame = UInt64(10 * Self.rate)
         let replay = ReplayLineSignals(edges: [SignalEdge(frame: hookFrame, line: 1, signal: .hook, level: true)])
         // Nothing recorded: the encoder (the recording session's) stays out of this count.
-        let line = CallLineOrderingTests.makeLine(store: store, id: 1, policy: LinePolicy(record: [], consent: .continueMeansConsent, announcementFrames: nil),
+        let line = try CallLineOrderingTests.makeLine(store: store, id: 1, policy: LinePolicy(record: [], consent: .continueMeansConsent, announcementFrames: nil),
                                                   announcementFrames: nil, source: replay)
         // Loud noise (about −30 dBFS): it wakes the gate but carries no key and no carrier.
         var state: UInt64 = 3
