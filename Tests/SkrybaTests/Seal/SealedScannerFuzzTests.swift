@@ -8,19 +8,6 @@ import SkrybaSystem
 /// neither crash nor hang, where the torn-tail / mid-file-damage classification must match a
 /// direct (quadratic) reference, and salvage must return only authentic records.
 @Suite struct SealedScannerFuzzTests {
-    /// SplitMix64: a fixed seed gives the same cases on every run.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { bound <= 0 ? 0 : Int(next() % UInt64(bound)) }
-        mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
-    }
 
     static let identity = AgeIdentity()
 
@@ -31,7 +18,7 @@ import SkrybaSystem
     }
 
     /// A sealed file of `count` records with fixed randomness.
-    static func base(_ number: Int, records count: Int, random: inout Random, final: Bool) throws -> Base {
+    static func base(_ number: Int, records count: Int, random: inout SplitMix64, final: Bool) throws -> Base {
         let directory = try makeTemporaryDirectory(prefix: "skryba-fuzz")
         let path = "\(directory)/\(number).skryba"
         let writer = try SealedRecordingWriter(path: path, recipients: [identity.recipient], syncEachRecord: false,
@@ -78,7 +65,7 @@ import SkrybaSystem
     }
 
     @Test func randomDamageNeverCrashesAndIsClassifiedAsDefined() throws {
-        var random = Random(state: 0x5EA1_ED00_0008)
+        var random = SplitMix64(seed: 0x5EA1_ED00_0008)
         var bases: [Base] = []
         for number in 0..<6 { bases.append(try Self.base(number, records: 3 + random.below(10), random: &random, final: number % 3 != 2)) }
         var cases = 0
@@ -113,7 +100,7 @@ import SkrybaSystem
     }
 
     @Test func oneFlippedBitIsMidFileDamageAndSalvageKeepsEverythingElse() throws {
-        var random = Random(state: 17)
+        var random = SplitMix64(seed: 17)
         let base = try Self.base(0, records: 8, random: &random, final: true)
         for round in 0..<400 {
             let victim = base.records[random.below(base.records.count)]
@@ -139,7 +126,7 @@ import SkrybaSystem
     }
 
     @Test func truncationIsNeverMistakenForMidFileDamage() throws {
-        var random = Random(state: 99)
+        var random = SplitMix64(seed: 99)
         let base = try Self.base(0, records: 10, random: &random, final: true)
         for length in stride(from: base.records[0].offset, through: base.bytes.count, by: 7) {
             let layout = try SealedRecordingReader.scan(Array(base.bytes.prefix(length)))
@@ -152,7 +139,7 @@ import SkrybaSystem
     /// frame of 256 bytes. Checking each candidate's CRC directly touches about 1 GiB here (n²/16);
     /// the search touches each byte once plus 13 per candidate header.
     @Test func theKeylessSearchIsLinearOnAdversarialInput() throws {
-        var random = Random(state: 4)
+        var random = SplitMix64(seed: 4)
         let base = try Self.base(0, records: 1, random: &random, final: false)
         let start = base.records[0].offset
         var bytes = Array(base.bytes[0..<start])
@@ -167,7 +154,7 @@ import SkrybaSystem
     }
 
     @Test func theSearchFindsARealFrameAmongPlausibleOnes() throws {
-        var random = Random(state: 5)
+        var random = SplitMix64(seed: 5)
         let base = try Self.base(0, records: 4, random: &random, final: true)
         let victim = base.records[1]
         // Record 1's header destroyed: the next whole frame is record 2, found by its end.
@@ -182,7 +169,7 @@ import SkrybaSystem
     /// Frames with valid CRCs that never authenticate (anyone can compute a CRC) after a damaged
     /// header: salvage tries a bounded number of record numbers and keeps only authentic records.
     @Test func salvageOfForgedFramesStaysBounded() throws {
-        var random = Random(state: 6)
+        var random = SplitMix64(seed: 6)
         let base = try Self.base(0, records: 3, random: &random, final: true)
         var bytes = Array(base.bytes[0..<base.records[1].offset]) + [0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
         for index in 0..<2000 {
