@@ -63,9 +63,21 @@ public enum Simulator {
         try configuration(for: scenario, recipients: recipients, dataDirectory: dataDirectory)
             .write(toFile: configurationFile, atomically: true, encoding: .utf8)
 
+        let daemon = try runDaemon(skrybad, configurationFile: configurationFile, rendered: rendered, arguments: ["--pacing", "simulation"])
+        guard daemon.status == 0 else { throw ScenarioError("skrybad failed (exit \(daemon.status)):\n\(daemon.log)") }
+        let report = try JSONDecoder().decode(CallRunReport.self, from: daemon.report)
+        return Result(rendered: rendered, configurationFile: configurationFile, dataDirectory: dataDirectory, report: report,
+                      reportText: String(decoding: daemon.report, as: UTF8.self), daemonLog: daemon.log)
+    }
+
+    /// `skrybad --config` over a rendered office, bounded at its last frame: exit status, the JSON
+    /// report (stdout) and the log (stderr). The clock is assumed synchronised: the simulated office's
+    /// dates are the machine's, whatever its time daemon says.
+    public static func runDaemon(_ skrybad: String, configurationFile: String, rendered: ScenarioRenderer.Output,
+                                 arguments: [String] = []) throws -> (status: Int32, report: Data, log: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: skrybad)
-        process.arguments = ["--config", configurationFile, "--stop-at-frame", "\(rendered.frames)", "--pacing", "simulation", "--assume-clock-synchronised"]
+        process.arguments = ["--config", configurationFile, "--stop-at-frame", "\(rendered.frames)", "--assume-clock-synchronised"] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["ALSA_CONFIG_PATH"] = rendered.alsaConfiguration
         process.environment = environment
@@ -76,10 +88,6 @@ public enum Simulator {
         let logData = errors.fileHandleForReading.readDataToEndOfFile()
         let reportData = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let log = String(decoding: logData, as: UTF8.self)
-        guard process.terminationStatus == 0 else { throw ScenarioError("skrybad failed (exit \(process.terminationStatus)):\n\(log)") }
-        let report = try JSONDecoder().decode(CallRunReport.self, from: reportData)
-        return Result(rendered: rendered, configurationFile: configurationFile, dataDirectory: dataDirectory, report: report,
-                      reportText: String(decoding: reportData, as: UTF8.self), daemonLog: log)
+        return (process.terminationStatus, reportData, String(decoding: logData, as: UTF8.self))
     }
 }

@@ -34,22 +34,9 @@ import SkrybaSystem
         let rendered = try ScenarioRenderer(scenario: scenario, directory: directory).render()
         try Simulator.configuration(for: scenario, recipients: [Self.identity.recipient], dataDirectory: "\(directory)/data")
             .write(toFile: "\(directory)/skryba.toml", atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Tool.product("skrybad"))
-        process.arguments = ["--config", "\(directory)/skryba.toml", "--stop-at-frame", "\(rendered.frames)", "--assume-clock-synchronised"] + extra
-        var environment = ProcessInfo.processInfo.environment
-        environment["ALSA_CONFIG_PATH"] = rendered.alsaConfiguration
-        process.environment = environment
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        let reportData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let stderr = String(decoding: errorData, as: UTF8.self)
-        let report = try JSONDecoder().decode(CallRunReport.self, from: reportData)
-        return Run(status: process.terminationStatus, report: report, stderr: stderr, rendered: rendered, dataDirectory: "\(directory)/data")
+        let daemon = try Simulator.runDaemon(Tool.product("skrybad"), configurationFile: "\(directory)/skryba.toml", rendered: rendered, arguments: extra)
+        let report = try JSONDecoder().decode(CallRunReport.self, from: daemon.report)
+        return Run(status: daemon.status, report: report, stderr: daemon.log, rendered: rendered, dataDirectory: "\(directory)/data")
     }
 
     /// Without a flag the file PCM is paced by the consumer: nothing is dropped and every call is
