@@ -19,6 +19,10 @@ struct Skrybad: ParsableCommand {
             device key if needed and runs recovery (skryba fsck); on exit it signs an audit checkpoint and prints a JSON report
             of the calls to standard output. Without an age recipient it refuses to record (exit status 2).
 
+            When the --config file does not exist (a new appliance), skrybad starts "not configured": it creates the catalog
+            and the device key in the data directory (--data-dir, or /var/lib/skryba), says so on standard error, records
+            nothing and waits for SIGTERM; write the configuration and restart it (docs/configuration.md).
+
             Without --config, --capture/--channels/--data-dir/--recipient record every line whole, each as one recording
             (direction "line"): for bring-up and soak tests before the GPIO wiring is done.
             """,
@@ -64,7 +68,10 @@ struct Skrybad: ParsableCommand {
     static let speedRange = 0.01...1000.0
 
     func run() throws {
-        if let config { try runAppliance(configPath: config) } else { try runWholeLines() }
+        if let config {
+            if !FileManager.default.fileExists(atPath: config) { return try runNotConfigured(configPath: config) }
+            try runAppliance(configPath: config)
+        } else { try runWholeLines() }
     }
 
     func alarm(_ text: String) { FileHandle.standardError.write(Data("skrybad: ALARM: \(text)\n".utf8)) }
@@ -119,6 +126,24 @@ struct Skrybad: ParsableCommand {
         _ = try appliance.catalog.audit.checkpoint(signer: appliance.deviceKey, at: Date())
         withExtendedLifetime(sources) {}
         try printJSON(report)
+    }
+
+    /// A new appliance has no configuration yet: rather than fail and be restarted every few seconds,
+    /// make what needs no configuration (catalog, device key, so IT can pin the key at installation) and idle.
+    func runNotConfigured(configPath: String) throws {
+        let directory = dataDir ?? SkrybaConfiguration.defaultDataDirectory
+        let lock = try DataDirectoryLock.acquire(dataDirectory: directory)
+        let catalog = try Catalog(dataDirectory: directory)
+        let deviceKey = try DeviceKey.loadOrCreate(dataDirectory: directory, audit: catalog.audit, at: Date())
+        FileHandle.standardError.write(Data("""
+            skrybad: not configured: \(configPath) does not exist, so nothing is recorded. Write it (the commented template is \
+            /usr/share/skryba/skryba.toml.example) and restart skrybad. Device key fingerprint \(deviceKey.fingerprint).
+
+            """.utf8))
+        let stopped = DispatchSemaphore(value: 0)
+        let sources = onSignals { stopped.signal() }
+        stopped.wait()
+        withExtendedLifetime((sources, lock, catalog)) {}
     }
 
     static func progressPrinter() -> (RecordingID, UInt64, UInt64) -> Void {
