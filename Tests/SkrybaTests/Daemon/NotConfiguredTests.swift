@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SkrybaStore
+import SkrybaSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,18 +21,18 @@ import Glibc
         try daemon.run()
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL); daemon.waitUntilExit() } }
         var text = ""
-        while !text.hasSuffix("\n\n") {
+        while !text.hasSuffix("\n") {
             let chunk = errors.fileHandleForReading.availableData
             try #require(!chunk.isEmpty, "skrybad ended instead of waiting: \(text)")
             text += String(decoding: chunk, as: UTF8.self)
         }
         let key = try DeviceKey.load(path: "\(directory)/\(DataLayout.deviceKey)")
         #expect(text == "skrybad: not configured: \(missing) does not exist, so nothing is recorded. Write it (the commented "
-                + "template is /usr/share/skryba/skryba.toml.example) and restart skrybad. Device key fingerprint \(key.fingerprint).\n\n")
+                + "template is /usr/share/skryba/skryba.toml.example) and restart skrybad. Device key fingerprint \(key.fingerprint).\n")
         #expect(daemon.isRunning)
         #expect(!FileManager.default.fileExists(atPath: "\(directory)/recordings"))
         let audit = try Catalog(dataDirectory: directory).audit.entries()
-        #expect(audit.map(\.kind) == [AuditKind.deviceKeyCreated.rawValue])
+        #expect(audit.map { $0.kind } == [AuditKind.deviceKeyCreated.rawValue])
 
         kill(daemon.processIdentifier, SIGTERM)
         daemon.waitUntilExit()
