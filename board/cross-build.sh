@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Cross-builds Skryba for aarch64 Debian 12 from an x86_64 host. See board/README.md.
 # Usage: board/cross-build.sh --swift-aarch64 swift-6.x-RELEASE-debian12-aarch64.tar.gz [--work DIR]
+# Output: DIR/bin/{skrybad,skryba,skryba-tools} for aarch64, with the Swift standard library linked
+# statically, ready for image/build-image.sh --arch arm64 --bin DIR/bin.
+# NOT RUN in the development container (no aarch64 toolchain there); see docs/board.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +16,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -f "$tarball" ] || { echo "need --swift-aarch64 TARBALL (the aarch64 Debian 12 toolchain from swift.org)" >&2; exit 2; }
-command -v debootstrap >/dev/null || { echo "apt-get install debootstrap qemu-user-static" >&2; exit 2; }
+command -v mmdebstrap >/dev/null || { echo "apt-get install mmdebstrap lld" >&2; exit 2; }
 
 sysroot="$work/sysroot"
 bundle="$work/aarch64-debian12-skryba.artifactbundle"
@@ -22,9 +25,14 @@ sdk="$bundle/aarch64-debian12-skryba/aarch64-unknown-linux-gnu"
 # 1. An arm64 Debian 12 sysroot with the C libraries' headers and shared objects.
 if [ ! -f "$sysroot/.done" ]; then
   mkdir -p "$sysroot"
-  debootstrap --arch=arm64 --variant=minbase \
-    --include=libc6-dev,libstdc++-12-dev,libgcc-12-dev,libasound2-dev,libgpiod-dev,libopus-dev,libsqlite3-dev \
+  # extract only: no arm64 code runs on the host, so no qemu-user-static is needed.
+  mmdebstrap --variant=extract --arch=arm64 \
+    --include=libc6-dev,libstdc++-12-dev,libgcc-12-dev,libasound2-dev,libgpiod-dev,libopus-dev,libsqlite3-dev,linux-libc-dev \
     bookworm "$sysroot" http://deb.debian.org/debian
+  # Debian's absolute symlinks (libfoo.so -> /lib/...) must point inside the sysroot.
+  find "$sysroot" -type l -lname '/*' | while read -r link; do
+    ln -sfn "$sysroot$(readlink "$link")" "$link"
+  done
   touch "$sysroot/.done"
 fi
 
@@ -59,5 +67,11 @@ swift sdk install "$bundle"
 # 4. Build. pkg-config must look in the sysroot, not the host.
 export PKG_CONFIG_SYSROOT_DIR="$PWD/$sdk/sysroot"
 export PKG_CONFIG_LIBDIR="$PWD/$sdk/sysroot/usr/lib/aarch64-linux-gnu/pkgconfig:$PWD/$sdk/sysroot/usr/share/pkgconfig"
-swift build -c release --swift-sdk aarch64-debian12-skryba --scratch-path "$work/build"
-file "$work/build/release/skrybad"
+for product in skrybad skryba skryba-tools; do
+  # -sil-disable-pass: Swift 6.3's CopyPropagation crashes on SkrybaPipeline (docs/image.md).
+  swift build -c release --static-swift-stdlib -Xswiftc -Xllvm -Xswiftc -sil-disable-pass=copy-propagation --swift-sdk aarch64-debian12-skryba --scratch-path "$work/build" --product "$product"
+done
+mkdir -p "$work/bin"
+cp "$work/build/release/skrybad" "$work/build/release/skryba" "$work/build/release/skryba-tools" "$work/bin/"
+file "$work/bin/skrybad"
+echo "next: image/build-image.sh --arch arm64 --board rpi4 --bin $work/bin"

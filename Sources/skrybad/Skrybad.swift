@@ -25,6 +25,10 @@ struct Skrybad: ParsableCommand {
             consumer; --pacing overrides), said in one line at start. Audio lost to a full ring or a capture overrun is an
             audio-lost alarm; a run bounded by --stop-at-frame that lost audio exits with status 3.
 
+            When the --config file does not exist (a new appliance), skrybad starts "not configured": it creates the catalog
+            and the device key in the data directory (--data-dir, or /var/lib/skryba), says so on standard error, records
+            nothing and waits for SIGTERM; write the configuration and restart it (docs/configuration.md).
+
             Without --config, --capture/--channels/--data-dir/--recipient record every line whole, each as one recording
             (direction "line"): for bring-up and soak tests before the GPIO wiring is done.
             """,
@@ -71,7 +75,10 @@ struct Skrybad: ParsableCommand {
 
     func run() throws {
         if let refusal = MemoryLock.lockAll() { FileHandle.standardError.write(Data("skrybad: \(refusal)\n".utf8)) }
-        if let config { try runAppliance(configPath: config) } else { try runWholeLines() }
+        if let config {
+            if !FileManager.default.fileExists(atPath: config) { return try runNotConfigured(configPath: config) }
+            try runAppliance(configPath: config)
+        } else { try runWholeLines() }
     }
 
     /// The pacing for `capture`: from what alsa-lib opened unless `--pacing` says otherwise; printed.
@@ -149,6 +156,24 @@ struct Skrybad: ParsableCommand {
         withExtendedLifetime(sources) {}
         try printJSON(report)
         if stopAtFrame != nil && !lost.isEmpty { throw ExitCode(3) }
+    }
+
+    /// A new appliance has no configuration yet: rather than fail and be restarted every few seconds,
+    /// make what needs no configuration (catalog, device key, so IT can pin the key at installation) and idle.
+    func runNotConfigured(configPath: String) throws {
+        let directory = dataDir ?? SkrybaConfiguration.defaultDataDirectory
+        let lock = try DataDirectoryLock.acquire(dataDirectory: directory)
+        let catalog = try Catalog(dataDirectory: directory)
+        let deviceKey = try DeviceKey.loadOrCreate(dataDirectory: directory, audit: catalog.audit, at: Date())
+        FileHandle.standardError.write(Data("""
+            skrybad: not configured: \(configPath) does not exist, so nothing is recorded. Write it (the commented template is \
+            /usr/share/skryba/skryba.toml.example) and restart skrybad. Device key fingerprint \(deviceKey.fingerprint).
+
+            """.utf8))
+        let stopped = DispatchSemaphore(value: 0)
+        let sources = onSignals { stopped.signal() }
+        stopped.wait()
+        withExtendedLifetime((sources, lock, catalog)) {}
     }
 
     static func progressPrinter() -> (RecordingID, UInt64, UInt64) -> Void {

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+import SkrybaStore
+import SkrybaSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A new appliance boots without /etc/skryba/skryba.toml: skrybad must neither fail (systemd would
+/// restart it every few seconds) nor record; it makes the catalog and the device key and idles.
+@Suite struct NotConfiguredTests {
+    @Test func withoutTheConfigurationFileItMakesTheDeviceKeyAndWaitsForSIGTERM() throws {
+        let directory = try makeTemporaryDirectory(prefix: "skryba-unconfigured")
+        let missing = "\(directory)/etc/skryba.toml"
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: Tool.product("skrybad"))
+        daemon.arguments = ["--config", missing, "--data-dir", directory]
+        let errors = Pipe()
+        daemon.standardError = errors
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL); daemon.waitUntilExit() } }
+        var text = ""
+        while !text.hasSuffix("\n") {
+            let chunk = errors.fileHandleForReading.availableData
+            try #require(!chunk.isEmpty, "skrybad ended instead of waiting: \(text)")
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let key = try DeviceKey.load(path: "\(directory)/\(DataLayout.deviceKey)")
+        #expect(text == "skrybad: not configured: \(missing) does not exist, so nothing is recorded. Write it (the commented "
+                + "template is /usr/share/skryba/skryba.toml.example) and restart skrybad. Device key fingerprint \(key.fingerprint).\n")
+        #expect(daemon.isRunning)
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/recordings"))
+        let audit = try Catalog(dataDirectory: directory).audit.entries()
+        #expect(audit.map { $0.kind } == [AuditKind.deviceKeyCreated.rawValue])
+
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationReason == .exit && daemon.terminationStatus == 0)
+    }
+}
