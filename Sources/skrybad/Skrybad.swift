@@ -161,6 +161,14 @@ struct Skrybad: ParsableCommand {
     /// A new appliance has no configuration yet: rather than fail and be restarted every few seconds,
     /// make what needs no configuration (catalog, device key, so IT can pin the key at installation) and idle.
     func runNotConfigured(configPath: String) throws {
+        // Block SIGTERM/SIGINT before anything is said: a stop sent as soon as the message is read
+        // stays pending for sigwait instead of landing before a handler exists (threads made from
+        // here on inherit the mask).
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
         let directory = dataDir ?? SkrybaConfiguration.defaultDataDirectory
         let lock = try DataDirectoryLock.acquire(dataDirectory: directory)
         let catalog = try Catalog(dataDirectory: directory)
@@ -170,10 +178,9 @@ struct Skrybad: ParsableCommand {
             /usr/share/skryba/skryba.toml.example) and restart skrybad. Device key fingerprint \(deviceKey.fingerprint).
 
             """.utf8))
-        let stopped = DispatchSemaphore(value: 0)
-        let sources = onSignals { stopped.signal() }
-        stopped.wait()
-        withExtendedLifetime((sources, lock, catalog)) {}
+        var received: Int32 = 0
+        sigwait(&stopSignals, &received)
+        withExtendedLifetime((lock, catalog)) {}
     }
 
     static func progressPrinter() -> (RecordingID, UInt64, UInt64) -> Void {
