@@ -15,27 +15,43 @@ struct SkrybaTools: ParsableCommand {
         commandName: "skryba-tools",
         abstract: "Skryba tools for IT's workstation: verify, decrypt and convert sealed recordings.",
         discussion: """
-            Keys are made with stock age-keygen (`age-keygen -o org.key`); the appliance is given only the
+            Keys are made with stock age-keygen (`age-keygen -o org.key`); the appliance is given only the \
             recipient (`age1…`, printed by `age-keygen -y org.key`). Identity files stay with IT.
-            Exit status: 0 complete and authentic; 3 authentic but interrupted (no final record: power loss
-            or crash while recording); 1 damaged, altered, or not openable.
+
+            Exit status: 0 complete and authentic; 3 authentic but interrupted (no final record: power loss \
+            or crash while recording); 1 damaged, altered, or not openable (the reason is printed as \
+            "skryba-tools: …" on standard error); 64 a mistake in the command's arguments (printed with the usage).
             """,
         version: SkrybaVersion.current,
         subcommands: [DecryptCommand.self, VerifyCommand.self, ToAgeCommand.self, VerifyReceiptsCommand.self, InspectCommand.self])
+
+    /// Argument mistakes print the usage (exit 64), as argument-parser does; a failure while the command
+    /// runs prints only "skryba-tools: <reason>" and exits 1.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch where exitCode(for: error) == .failure && !(error is ExitCode) {
+            report("skryba-tools: \(message(for: error))")
+            exit(withError: ExitCode.failure)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 enum ToolExit {
     static let interrupted = ExitCode(3)
 }
 
-/// A refusal in a sentence; exit status 1 (ValidationError would mean a usage error, 64).
+/// A refusal or failure in a sentence; exit status 1 (ValidationError would mean a usage error, 64).
 struct ToolFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
 
 func readFile(_ path: String) throws -> [UInt8] {
-    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path): cannot read the file") }
+    guard let data = FileManager.default.contents(atPath: path) else { throw ToolFailure("\(path): cannot read the file") }
     return [UInt8](data)
 }
 
@@ -61,8 +77,8 @@ struct DecryptCommand: ParsableCommand {
         commandName: "decrypt",
         abstract: "Decrypt a sealed recording to a standard .opus file (also opens standard age files).",
         discussion: """
-            Only audio whose records authenticate is ever written. A damaged or interrupted recording yields its verified
-            beginning; with --salvage, every record that authenticates is kept and the holes are reported.
+            Only audio whose records authenticate is ever written. A damaged or interrupted recording yields its verified \
+            beginning; with --salvage, every record that authenticates is kept and the holes are reported. \
             The output is written owner-only (0600) and never onto the input or any other sealed recording.
             """)
 
@@ -224,7 +240,7 @@ struct ToAgeCommand: ParsableCommand {
             if case .noFinalRecord = problem, allowInterrupted {
                 report("\(input): \(problem); converting the verified part as asked")
             } else {
-                throw ValidationError("\(input): \(problem)")
+                throw ToolFailure("\(input): \(problem)")
             }
         }
         try OutputFile.write(try AgePayload.encryptFile(plaintext, to: recipients), to: output, input: input)
@@ -256,8 +272,8 @@ struct VerifyReceiptsCommand: ParsableCommand {
         commandName: "verify-receipts",
         abstract: "For the data-protection officer: check every signed deletion receipt in a copy of the appliance's catalog.",
         discussion: """
-            Copy catalog.sqlite (and its -wal file) off the appliance, then give the device public key you pinned
-            (`skryba device-key` on the console). Each receipt lists what was deleted, why and when; its Ed25519
+            Copy catalog.sqlite (and its -wal file) off the appliance, then give the device public key you pinned \
+            (`skryba device-key` on the console). Each receipt lists what was deleted, why and when; its Ed25519 \
             signature proves the appliance issued it. Also checks the audit chain the receipts sit in.
             """)
 

@@ -112,11 +112,13 @@ struct HoldListCommand: ParsableCommand {
     @Flag(help: "Include released holds.") var all = false
 
     func run() throws {
-        for hold in try data.catalog(actor: "skryba hold", access: .read).holds(includeReleased: all) {
+        let rows = try data.catalog(actor: "skryba hold", access: .read).holds(includeReleased: all).map { hold in
             let state = hold.releasedUTC.map { "released \(UTCTimestamp.string(from: $0))" } ?? "active"
             // Stored text is escaped: a value saved before input was checked cannot forge a line.
-            print("\(FreeText.printable(hold.caseReference))\t\(hold.kind.rawValue)\t\(state)\t\(hold.recordings.map(\.description).joined(separator: ","))\t\(FreeText.printable(hold.reason))")
+            return [FreeText.printable(hold.caseReference), hold.kind.rawValue, state, hold.recordings.map(\.description).joined(separator: ","),
+                    FreeText.printable(hold.reason)]
         }
+        printTable(["case", "kind", "state", "recordings", "reason"], rows)
     }
 }
 
@@ -167,11 +169,14 @@ struct CopiesListCommand: ParsableCommand {
             print(try copies.registerCSV(), terminator: "")
             return
         }
-        for copy in try copies.register() {
+        let rows = try copies.register().map { copy in
             let state = copy.destroyedUTC.map { "destroyed \(UTCTimestamp.string(from: $0))" }
                 ?? copy.releasedUTC.map { "released \(UTCTimestamp.string(from: $0))" } ?? "kept until \(copy.expiresUTC.map(UTCTimestamp.string(from:)) ?? "-")"
-            print("\(copy.sequence)\t\(copy.recording)\t\(UTCTimestamp.string(from: copy.periodFromUTC))–\(UTCTimestamp.string(from: copy.periodToUTC))\t\(FreeText.printable(copy.callerNumber ?? "-"))\t\(FreeText.printable(copy.calledNumber))\t\(FreeText.printable(copy.madeBy))\t\(state)")
+            return [String(copy.sequence), copy.recording.description,
+                    "\(UTCTimestamp.string(from: copy.periodFromUTC))–\(UTCTimestamp.string(from: copy.periodToUTC))",
+                    FreeText.printable(copy.callerNumber ?? "-"), FreeText.printable(copy.calledNumber), FreeText.printable(copy.madeBy), state]
         }
+        printTable(["copy", "recording", "period (UTC)", "caller", "called", "made by", "state"], rows)
     }
 }
 
@@ -246,8 +251,8 @@ struct RetentionPreviewCommand: ParsableCommand {
         commandName: "preview",
         abstract: "Before changing the retention policy: what the policy of --config would reschedule and delete on this appliance.",
         discussion: """
-            Changes nothing. Give the edited configuration file (its data_dir, or --data-dir). skrybad applies a changed policy at its
-            next start and audits it (retention-policy-changed); the recordings listed here are then deleted by that start's retention
+            Changes nothing. Give the edited configuration file (its data_dir, or --data-dir). skrybad applies a changed policy at its \
+            next start and audits it (retention-policy-changed); the recordings listed here are then deleted by that start's retention \
             run. Deletions for space depend on the free space then and are not predicted.
             """)
 
@@ -256,7 +261,7 @@ struct RetentionPreviewCommand: ParsableCommand {
     func run() throws {
         let configuration: SkrybaConfiguration
         do { configuration = try ConfigurationLoader.load(path: data.config) } catch {
-            throw ValidationError("cannot use \(data.config):\n\(error)")
+            throw CommandFailure("cannot use \(data.config):\n\(error)", code: .configuration)
         }
         let policy = RetentionSetup.policy(configuration.retention)
         let plan = try data.catalog(actor: "skryba retention", access: .read).retentionPreview(policy, at: Date())
@@ -285,7 +290,7 @@ struct RetentionUntrustedCommand: ParsableCommand {
         commandName: "untrusted",
         abstract: "Recordings made while the system clock was not synchronised: retention never deletes them by their date.",
         discussion: """
-            Their start time is what the unset clock read (often 1970). Each one is evidence of a call whose real date the DPO must
+            Their start time is what the unset clock read (often 1970). Each one is evidence of a call whose real date the DPO must \
             establish (from the office's records, the PBX's log); one that must go is erased with skryba recordings erase.
             """)
 
@@ -320,7 +325,9 @@ struct RecordingsEraseCommand: ParsableCommand {
     func run() throws {
         let rights = try data.rights(actor: actor.by, access: .owner)
         let erasure = try rights.erase(try parseRecording(recording), reason: reason, by: actor.by, at: Date())
-        print("\(recording) erased (\(erasure))")
+        let deleted = erasure.deleted
+        print("\(deleted.subject) erased (rule \"\(FreeText.printable(deleted.rule))\", \(deleted.bytesFreed) bytes freed); "
+              + "signed deletion receipt: audit entry \(erasure.receipt.seq)")
     }
 }
 
@@ -350,9 +357,9 @@ struct RecordingsCorrectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "correct", abstract: "Correct an incoming call's caller number (GDPR art. 16).",
         discussion: """
-            The catalog then holds the corrected number. The previous and the new number are kept with the correction
-            (not in the audit log) until the recording is deleted, and are erased with it. The audit log keeps only an
-            HMAC of each number (keyed with a random salt erased with them), never the number itself. Outgoing calls have
+            The catalog then holds the corrected number. The previous and the new number are kept with the correction \
+            (not in the audit log) until the recording is deleted, and are erased with it. The audit log keeps only an \
+            HMAC of each number (keyed with a random salt erased with them), never the number itself. Outgoing calls have \
             no caller number and are refused.
             """)
 

@@ -11,10 +11,59 @@ struct Skryba: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skryba",
         abstract: "Skryba call recorder: administration on the appliance.",
-        discussion: "Every subcommand that touches the appliance's state takes --config FILE (default /etc/skryba/skryba.toml).",
+        discussion: """
+            Every subcommand that touches the appliance's state takes --config FILE (default /etc/skryba/skryba.toml).
+
+            Exit status: 0 done; 1 refused or failed (the reason is printed as "skryba: …" on standard error); \
+            2 the configuration or data directory cannot be used; 64 a mistake in the command's arguments (printed with the usage).
+            """,
         version: SkrybaVersion.current,
         subcommands: [SimulateCommand.self, HoldCommand.self, CopiesCommand.self, RetentionCommand.self, FsckCommand.self, AuditCommand.self, RecordingsCommand.self, DeviceKeyCommand.self,
                       BenchCommand.self, EncodeCommand.self])
+
+    /// Argument mistakes print the usage (exit 64), as argument-parser does; a failure while the command
+    /// runs prints only "skryba: <reason>" with the exit status the discussion above lists.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("skryba: \(failure.description)\n".utf8))
+            exit(withError: ExitCode(failure.code.rawValue))
+        } catch where exitCode(for: error) == .failure && !(error is ExitCode) {
+            // Any other runtime failure (a refusal, a locked data directory): argument-parser would say "Error: …".
+            FileHandle.standardError.write(Data("skryba: \(message(for: error))\n".utf8))
+            exit(withError: ExitCode.failure)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// A table for a person: a header row, then each column padded to its widest cell (the last left as it is).
+func printTable(_ header: [String], _ rows: [[String]]) {
+    let table = [header] + rows
+    let widths = header.indices.map { column in table.map { $0[column].count }.max() ?? 0 }
+    for cells in table {
+        print(cells.indices.map { column in
+            column == cells.count - 1 ? cells[column] : cells[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
+        }.joined(separator: "  "))
+    }
+}
+
+/// A runtime failure told in a sentence (a refusal, an unusable configuration), never with the usage.
+struct CommandFailure: Error, CustomStringConvertible {
+    enum Code: Int32 {
+        case failed = 1
+        case configuration = 2
+    }
+
+    let description: String
+    let code: Code
+    init(_ description: String, code: Code = .failed) {
+        self.description = description
+        self.code = code
+    }
 }
 
 struct BenchCommand: ParsableCommand {
@@ -22,9 +71,9 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Run the real capture → Opus pipeline over a WAV as fast as the CPU allows and print JSON figures.",
         discussion: """
-            The input (mono 16-bit WAV) is replicated to N channels and looped to the requested length in an
-            alsa-lib `type file` PCM; the capture thread, rings, line workers and encoders run exactly as on the
-            appliance. Bare libopus then encodes the same audio with the same settings in the same process, and
+            The input (mono 16-bit WAV) is replicated to N channels and looped to the requested length in an \
+            alsa-lib `type file` PCM; the capture thread, rings, line workers and encoders run exactly as on the \
+            appliance. Bare libopus then encodes the same audio with the same settings in the same process, and \
             the CPU ratio is reported (--no-baseline skips it).
             """)
 
@@ -90,7 +139,7 @@ struct DataDirectoryOption: ParsableArguments {
         get throws {
             if let dataDirOverride { return dataDirOverride }
             do { return try ConfigurationLoader.load(path: config).dataDirectory } catch {
-                throw ValidationError("cannot use \(config):\n\(error)\n(or give --data-dir DIR)")
+                throw CommandFailure("cannot use \(config):\n\(error)\n(or give --data-dir DIR)", code: .configuration)
             }
         }
     }
@@ -101,7 +150,7 @@ struct DataDirectoryOption: ParsableArguments {
     func catalog(actor: String, access: CatalogAccess) throws -> Catalog {
         let dataDir = try dataDir
         guard FileManager.default.fileExists(atPath: "\(dataDir)/\(DataLayout.catalog)") else {
-            throw ValidationError("\(dataDir) holds no catalog.sqlite: is --data-dir right?")
+            throw CommandFailure("\(dataDir) holds no catalog.sqlite: is --data-dir right?", code: .configuration)
         }
         if access == .owner {
             try DataDirectoryLock.holdUntilExit(dataDirectory: dataDir)
@@ -116,8 +165,8 @@ struct FsckCommand: ParsableCommand {
         commandName: "fsck",
         abstract: "Reconcile catalog and sealed files after a crash or power loss (skrybad also runs this at start-up).",
         discussion: """
-            Truncates torn tails to the last whole record, closes recordings cut by a power loss as interrupted with
-            their surviving audio, reports files without rows and rows without files. Never deletes a file and never
+            Truncates torn tails to the last whole record, closes recordings cut by a power loss as interrupted with \
+            their surviving audio, reports files without rows and rows without files. Never deletes a file and never \
             changes one damaged in the middle. Needs no key. Exit status 0 when nothing was found, 1 otherwise.
             """)
 
@@ -169,11 +218,11 @@ struct AuditListCommand: ParsableCommand {
     func run() throws {
         var entries = try data.catalog(actor: "skryba audit", access: .read).audit.entries()
         if let last { entries = Array(entries.suffix(last)) }
-        for entry in entries {
-            // Stored text is escaped: a value saved before input was checked cannot forge a line or the terminal.
-            print([String(entry.seq), entry.timeUTC, entry.kind, entry.subject ?? "-", entry.actor, entry.details].map(FreeText.printable)
-                .joined(separator: "\t"))
+        // Stored text is escaped: a value saved before input was checked cannot forge a line or the terminal.
+        let rows = entries.map { entry in
+            [String(entry.seq), entry.timeUTC, entry.kind, entry.subject ?? "-", entry.actor, entry.details].map(FreeText.printable)
         }
+        printTable(["seq", "time (UTC)", "kind", "subject", "by", "details"], rows)
     }
 }
 
@@ -228,9 +277,9 @@ struct SimulateCommand: ParsableCommand {
         commandName: "simulate",
         abstract: "Run a simulated office through the real daemon and show what it recorded.",
         discussion: """
-            Renders SCENARIO (TOML, docs/simulation.md; default: the built-in office of four lines) into a capture stream
-            for real alsa-lib file PCMs, a replay file of ring/hook edges and an appliance configuration; runs skrybad on
-            them; lists the calls and the catalog. Without --recipient it makes a demo key with age-keygen and decrypts
+            Renders SCENARIO (TOML, docs/simulation.md; default: the built-in office of four lines) into a capture stream \
+            for real alsa-lib file PCMs, a replay file of ring/hook edges and an appliance configuration; runs skrybad on \
+            them; lists the calls and the catalog. Without --recipient it makes a demo key with age-keygen and decrypts \
             every recording with it into OUT/decrypted, as IT would.
             """)
 
@@ -258,7 +307,7 @@ struct SimulateCommand: ParsableCommand {
             keygen.standardError = FileHandle.nullDevice
             try keygen.run()
             keygen.waitUntilExit()
-            guard keygen.terminationStatus == 0 else { throw ValidationError("age-keygen failed (apt-get install age)") }
+            guard keygen.terminationStatus == 0 else { throw CommandFailure("age-keygen failed (apt-get install age)") }
             recipients = try AgeIdentity.load(identityFile: identityFile!).map(\.recipient)
         }
         let skrybad = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()

@@ -17,14 +17,15 @@ import SkrybaSystem
         func skryba(_ arguments: [String]) throws -> ToolResult { try Tool.run(Tool.product("skryba"), arguments + ["--config", config]) }
 
         let missing = try skryba(["hold", "add", "--recording", "R000099", "--case", "II K 12/26", "--reason", "evidence"])
-        #expect(missing.status != 0)
-        #expect(missing.output.contains("recording R000099 does not exist; nothing was held"), "\(missing.output)")
+        #expect(missing.status == 1, "a refusal is a failure, not a usage error: \(missing.output)")
+        #expect(missing.output == "skryba: recording R000099 does not exist; nothing was held\n", "one sentence, no usage banner: \(missing.output)")
 
         let held = try skryba(["hold", "add", "--recording", "R000001", "--case", "II K 12/26", "--reason", "evidence in proceedings"])
         #expect(held.status == 0, "\(held.output)")
         let refused = try skryba(["recordings", "erase", "R000001", "--reason", "request 7/2026", "--by", "DPO"])
-        #expect(refused.status != 0)
-        #expect(refused.output.contains("II K 12/26"), "the refusal names the hold: \(refused.output)")
+        #expect(refused.status == 1)
+        #expect(refused.output.hasPrefix("skryba: ") && refused.output.contains("II K 12/26"), "the refusal names the hold: \(refused.output)")
+        #expect(!refused.output.contains("Usage:"), "\(refused.output)")
 
         let secured = try skryba(["copies", "add", "--recording", "R000002", "--called-number", "22 100 20 30", "--made-by", "Anna Nowak"])
         #expect(secured.status == 0, "\(secured.output)")
@@ -32,6 +33,8 @@ import SkrybaSystem
         let register = try skryba(["copies", "list", "--csv"])
         #expect(register.output.split(separator: "\n").count == 2, "header and one entry: \(register.output)")
         #expect(register.output.contains("Anna Nowak") && register.output.contains("22 100 20 30"))
+        let table = try skryba(["copies", "list"]).output.split(separator: "\n")
+        #expect(table.count == 2 && table[0].hasPrefix("copy  recording  period (UTC)") && table[1].hasPrefix("1     R000002    "), "\(table)")
 
         let late = try skryba(["copies", "add", "--recording", "R000001", "--called-number", "22 100 20 30", "--made-by", "Anna Nowak",
                                "--requested", "2099-01-01T00:00:00Z"])
@@ -40,6 +43,8 @@ import SkrybaSystem
         #expect(try skryba(["hold", "release", "II K 12/26", "--reason", "proceedings ended"]).status == 0)
         let erased = try skryba(["recordings", "erase", "R000001", "--reason", "request 7/2026", "--by", "DPO"])
         #expect(erased.status == 0, "\(erased.output)")
+        #expect(erased.output.wholeMatch(of: /R000001 erased \(rule "erasure: request 7\/2026", [1-9][0-9]* bytes freed\); signed deletion receipt: audit entry [1-9][0-9]*\n/) != nil,
+                "one sentence, not a value dump: \(erased.output)")
         let rows = try Catalog(dataDirectory: result.dataDirectory).recordings(status: nil, includeDeleted: true, includeRestricted: true)
         let erasedRow = try #require(rows.first { $0.id.description == "R000001" })
         #expect(erasedRow.filePath.map { !FileManager.default.fileExists(atPath: "\(result.dataDirectory)/\($0)") } ?? true)
