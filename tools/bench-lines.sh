@@ -10,12 +10,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 out=${2:-out/bench-lines}
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is not installed (apt-get install time)" >&2; exit 1; }
-input=out/demo/bench-speech.wav
-if [ ! -f "$input" ]; then   # made as tools/demo makes it
-  mkdir -p out/demo
-  espeak-ng -v pl -w out/demo/bench-speech.native.wav "Dzień dobry, dzwonię w sprawie dowodu osobistego."
-  sox -q out/demo/bench-speech.native.wav -r 8000 -c 1 -b 16 "$input"
-fi
+source tools/setup.sh
+input=$(skryba_bench_speech out/demo)
 swift build -c release >/dev/null
 bin=$(swift build -c release --show-bin-path)
 rm -rf "$out"; mkdir -p "$out"

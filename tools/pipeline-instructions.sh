@@ -7,12 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 lines=${1:-8}; seconds=${2:-30}; out=${3:-out/pipeline-instructions}
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
-input=out/demo/bench-speech.wav
-if [ ! -f "$input" ]; then   # made as tools/demo makes it
-  mkdir -p out/demo
-  espeak-ng -v pl -w out/demo/bench-speech.native.wav "Dzień dobry, dzwonię w sprawie dowodu osobistego."
-  sox -q out/demo/bench-speech.native.wav -r 8000 -c 1 -b 16 "$input"
-fi
+source tools/setup.sh
+input=$(skryba_bench_speech out/demo)
 swift build -c release >/dev/null
 bin=$(swift build -c release --show-bin-path)
 rm -rf "$out"; mkdir -p "$out"

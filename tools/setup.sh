@@ -39,4 +39,16 @@ skryba_setup() {
   fi
 }
 
+# The bench's input (docs/performance.md): one Polish sentence from espeak-ng at 8 kHz, made once
+# into DIR (default out/demo); prints its path.
+skryba_bench_speech() {
+  local dir=${1:-out/demo}
+  if [ ! -f "$dir/bench-speech.wav" ]; then
+    mkdir -p "$dir"
+    espeak-ng -v pl -w "$dir/bench-speech.native.wav" "Dzień dobry, dzwonię w sprawie dowodu osobistego."
+    sox -q "$dir/bench-speech.native.wav" -r 8000 -c 1 -b 16 "$dir/bench-speech.wav"
+  fi
+  echo "$dir/bench-speech.wav"
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then skryba_setup; fi
