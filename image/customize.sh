@@ -57,7 +57,7 @@ echo skryba > "$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tskryba\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
 
 # Services.
-in_root systemctl enable skrybad.service skryba-firstboot.service nftables.service systemd-networkd.service
+in_root systemctl enable skrybad.service skryba-firstboot.service skryba-grow-data.service nftables.service systemd-networkd.service
 in_root systemctl disable apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer 2>/dev/null || true
 in_root systemctl mask getty@tty1.service autovt@.service
 # Host keys are made on each appliance's first boot (skryba-firstboot), never shipped.

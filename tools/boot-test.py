@@ -4,6 +4,7 @@ import argparse, os, re, socket, subprocess, sys, time
 import pexpect
 
 PROMPT = "skryba> "
+GROW_BY_MIB = 512
 failures = []
 
 
@@ -13,6 +14,14 @@ def check(condition, what, evidence=""):
         failures.append(what)
         if evidence:
             print("     " + evidence.replace("\n", "\n     "), flush=True)
+
+
+def mebibytes(size):
+    """`df -h` sizes (e.g. 243M, 1.2G) in MiB; 0 when absent."""
+    if not size:
+        return 0
+    units = {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
+    return float(size[:-1]) * units[size[-1]] if size[-1] in units else float(size) / 1048576
 
 
 def free_port():
@@ -101,6 +110,8 @@ def boot(args, number, log):
     check("skrybad: not configured: /etc/skryba/skryba.toml does not exist" in status,
           "skrybad says it is not configured (and is not restarting)", status)
     check("NRestarts=0" in status, "skrybad was never restarted", status)
+    data = re.search(r"data partition: (\S+), (\S+) used, (\S+) free", status)
+    check(data is not None, "the console shows the data partition's size", status)
     check(re.search(r"watchdog: i6300ESB timer active, timeout 14 s \(systemd RuntimeWatchdogUSec=14s\)", status) is not None,
           "the hardware watchdog (i6300esb) is armed by systemd at 14 s", status)
 
@@ -133,7 +144,7 @@ def boot(args, number, log):
 
     appliance.power_off()
     print(f"ok   clean power-off after {time.monotonic() - appliance.started:.0f} s in all", flush=True)
-    return fingerprint.group(1) if fingerprint else None
+    return (fingerprint.group(1) if fingerprint else None), (data.group(1) if data else None)
 
 
 def main():
@@ -147,12 +158,17 @@ def main():
     if os.path.exists(known_hosts):
         os.unlink(known_hosts)
     with open(os.path.join(args.work, "serial.log"), "w") as log:
-        first = boot(args, 1, log)
-        # The second boot must find the same device key and host key (StrictHostKeyChecking=yes on
-        # the known_hosts of the first) on the data partition.
-        second = boot(args, 2, log)
+        first, first_size = boot(args, 1, log)
+        # A larger card: the second boot grows the data partition to the end of the disk
+        # (skryba-grow-data) and must find the same device key and host key (StrictHostKeyChecking=yes
+        # on the known_hosts of the first) on it.
+        disk = os.path.join(args.work, "disk.img")
+        os.truncate(disk, os.path.getsize(disk) + GROW_BY_MIB * 1048576)
+        second, second_size = boot(args, 2, log)
     check(first is not None and first == second, "the second boot kept the data partition: the same device key",
           f"first {first}, second {second}")
+    check(mebibytes(second_size) - mebibytes(first_size) >= GROW_BY_MIB * 0.9,
+          f"the data partition grew to the end of a disk {GROW_BY_MIB} MiB larger", f"first {first_size}, second {second_size}")
     print(f"boot-test: {'FAILED: ' + '; '.join(failures) if failures else 'all checks passed'} (serial log {args.work}/serial.log)")
     sys.exit(1 if failures else 0)
 
