@@ -69,6 +69,9 @@ let package = Package(
                            "SkrybaGPIO", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
+        // What goes in the case file, in Polish: documents rendered to HTML and, by its own PDF writer, to PDF.
+        .target(name: "SkrybaDocuments", dependencies: ["SkrybaStore"]),
+
         .executableTarget(
             name: "skrybad",
             dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaGPIO", "SkrybaCapture", "SkrybaALSA",
@@ -76,7 +79,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "skryba",
-            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig",
+            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaDocuments",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
@@ -91,7 +94,7 @@ let package = Package(
             dependencies: [
                 "SkrybaCore", "SkrybaALSA", "SkrybaGPIO", "SkrybaOpus", "SkrybaSQLite", "SkrybaOgg",
                 "SkrybaCapture", "SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaSystem", "SkrybaSignals", "SkrybaConfig",
-                "CAllocationCounter",
+                "CAllocationCounter", "SkrybaDocuments",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/SkrybaTests",
