@@ -77,7 +77,7 @@ if [ "$reuse_root" = 1 ] && [ -f "$root/usr/bin/skrybad" ]; then
 else reuse_root=0; rm -rf "$work" && mkdir -p "$work" "$out"; fi
 
 packages=(systemd-sysv udev dbus systemd-resolved netbase kmod iproute2 util-linux fdisk e2fsprogs sudo usbutils
-          openssh-server nftables chrony sqlite3 alsa-utils gpiod
+          openssh-server nftables chrony sqlite3 alsa-utils gpiod tzdata fonts-dejavu-core
           libasound2 libgpiod2 libopus0 libsqlite3-0 libstdc++6
           initramfs-tools "linux-image-$arch")
 components=main

@@ -4,11 +4,11 @@
 set -euo pipefail
 
 # C libraries (-dev), the tools the tests compare against (opusinfo/opusdec, sox, espeak-ng, age),
-# faketime for the clock-fault tests.
+# faketime for the clock-fault tests, poppler-utils (pdftotext, pdfinfo) and DejaVu fonts for the case-file documents.
 SKRYBA_PACKAGES=(
   pkg-config
   libasound2-dev libgpiod-dev libopus-dev libsqlite3-dev
-  opus-tools sox libsox-fmt-all espeak-ng age openssl tzdata faketime
+  opus-tools sox libsox-fmt-all espeak-ng age openssl tzdata faketime poppler-utils fonts-dejavu-core
 )
 
 skryba_missing_packages() {

@@ -81,8 +81,8 @@ public struct DeletionReport: Equatable, Sendable {
                              rows: order.map { [$0, String(counts[$0] ?? 0)] }, emptyText: "W tym okresie nic nie usunięto.")),
                 .heading("2. Usunięte nagrania i kopie"),
                 .table(Table(columns: [
-                    .init("Lp.", weight: 5), .init("Co usunięto", weight: 14), .init("Kiedy usunięto", weight: 14),
-                    .init("Podstawa usunięcia", weight: 26), .init("Przechowywać do", weight: 13),
+                    .init("Lp.", weight: 4), .init("Co usunięto", weight: 14), .init("Kiedy usunięto", weight: 14),
+                    .init("Podstawa usunięcia", weight: 24), .init("Przechowywać do", weight: 16),
                     .init("SHA-256 usuniętego pliku", weight: 20), .init("Wpis nr", weight: 8),
                 ], rows: items.enumerated().map { index, entry in
                     let (sequence, item) = entry

@@ -85,11 +85,11 @@ public struct SecuredCopiesRegister: Equatable, Sendable {
             blocks: [
                 .fields([Field("Stan na", WarsawTime.minute(generated)), Field("Liczba pozycji w rejestrze", String(entries.count))]),
                 .table(Table(columns: [
-                    .init("a) Nr porządkowy kopii", weight: 8), .init("b) Okres, którego dotyczy nagranie (data i godzina)", weight: 13),
+                    .init("a) Nr porządkowy kopii", weight: 9), .init("b) Okres, którego dotyczy nagranie (data i godzina)", weight: 17),
                     .init("c) Numer telefonu osoby wykonującej połączenie", weight: 11), .init("d) Numer telefonu, na który dokonano połączenia", weight: 11),
                     .init("e) Data wykonania kopii", weight: 10), .init("f) Dane osoby, która sporządziła kopię", weight: 11),
-                    .init("g) Podpis osoby, która sporządziła kopię", weight: 10), .init("h) Udostępnienie lub zniszczenie kopii", weight: 17),
-                    .init("Nagranie i wniosek", weight: 10),
+                    .init("g) Podpis osoby, która sporządziła kopię", weight: 10), .init("h) Udostępnienie lub zniszczenie kopii", weight: 15),
+                    .init("Nagranie i wniosek", weight: 9),
                 ], rows: rows, emptyText: "Rejestr nie zawiera żadnej kopii.")),
                 .note("Numer dzwoniącego usuwa się z rejestru wraz ze zniszczeniem kopii (dane osobowe). Kopia jest przechowywana "
                     + "nie dłużej niż 4 miesiące, chyba że wniosek zostanie odnowiony (§ 7 ust. 9). " + CaseFileText.provenance(generated)),

@@ -51,17 +51,22 @@ struct PDFObjectFile {
 }
 
 extension PDFObjectFile {
-    /// Embeds `font` whole (FontFile2) as a simple TrueType font with the Polish encoding, its
+    /// A subset font's name starts with six capitals and "+" (§9.6.4); the subset is always the same
+    /// (the glyphs of `PDFEncoding`), so is the tag.
+    static let subsetTag = "SKRYBA"
+
+    /// Embeds the subset of `font` (FontFile2, `TrueTypeSubset`) as a simple TrueType font with the Polish encoding, its
     /// widths and a /ToUnicode CMap; returns the font dictionary's object number.
     mutating func embed(_ font: TrueTypeFont) throws(DocumentError) -> Int {
         for (scalar, _) in PDFEncoding.extras where font.glyph(for: scalar) == nil {
             throw .fontLacksGlyph(path: font.path, Character(scalar))
         }
-        let file = add(Self.stream("/Length1 \(font.bytes.count)", font.bytes))
+        let subset = try TrueTypeSubset.subset(font, keeping: PDFEncoding.table.map(\.scalar))
+        let file = add(Self.stream("/Length1 \(subset.count)", subset))
         let box = font.boundingBox
         // Flags 32: nonsymbolic (the /Encoding's glyph names are looked up in the font's Unicode cmap).
         let descriptor = add("""
-            << /Type /FontDescriptor /FontName /\(font.postScriptName) /Flags \(32 | (font.isFixedPitch ? 1 : 0))
+            << /Type /FontDescriptor /FontName /\(Self.subsetTag)+\(font.postScriptName) /Flags \(32 | (font.isFixedPitch ? 1 : 0))
             /FontBBox [\(font.scaled(box.xMin)) \(font.scaled(box.yMin)) \(font.scaled(box.xMax)) \(font.scaled(box.yMax))]
             /ItalicAngle \(Int(font.italicAngle)) /Ascent \(font.scaled(font.ascender)) /Descent \(font.scaled(font.descender))
             /CapHeight \(font.scaled(font.capHeight)) /StemV 80 /FontFile2 \(file) 0 R >>
@@ -71,7 +76,7 @@ extension PDFObjectFile {
             PDFEncoding.scalar(for: UInt8(code)).map { String(Int(font.width(of: $0).rounded())) } ?? "0"
         }
         return add("""
-            << /Type /Font /Subtype /TrueType /BaseFont /\(font.postScriptName) /FirstChar 32 /LastChar \(PDFEncoding.lastCode)
+            << /Type /Font /Subtype /TrueType /BaseFont /\(Self.subsetTag)+\(font.postScriptName) /FirstChar 32 /LastChar \(PDFEncoding.lastCode)
             /Widths [\(widths.joined(separator: " "))]
             /Encoding << /Type /Encoding /BaseEncoding /WinAnsiEncoding /Differences \(PDFEncoding.differences) >>
             /FontDescriptor \(descriptor) 0 R /ToUnicode \(toUnicode) 0 R >>

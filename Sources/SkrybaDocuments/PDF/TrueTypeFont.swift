@@ -91,16 +91,23 @@ struct FontReader {
 
     /// Tag → offset of each table.
     func tableDirectory() throws(DocumentError) -> [String: Int] {
+        try tableRecords().mapValues(\.offset)
+    }
+
+    /// Tag → offset and length of each table.
+    func tableRecords() throws(DocumentError) -> [String: (offset: Int, length: Int)] {
         let version = try u32(0)
         guard version == 0x0001_0000 || version == 0x7472_7565 else {  // 1.0 or 'true'
             throw .badFont(path: path, "it is not a TrueType font (sfnt version 0x\(String(version, radix: 16)))")
         }
-        var tables: [String: Int] = [:]
+        var tables: [String: (offset: Int, length: Int)] = [:]
         for index in 0..<Int(try u16(4)) {
             let record = 12 + 16 * index
             var tag = ""
             for byte in 0..<4 { tag.append(Character(Unicode.Scalar(try u8(record + byte)))) }
-            tables[tag] = Int(try u32(record + 8))
+            let offset = Int(try u32(record + 8)), length = Int(try u32(record + 12))
+            guard offset + length <= bytes.count else { throw .badFont(path: path, "its '\(tag)' table runs past the end of the file") }
+            tables[tag] = (offset, length)
         }
         return tables
     }
