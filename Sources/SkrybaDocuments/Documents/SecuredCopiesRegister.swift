@@ -90,7 +90,7 @@ public struct SecuredCopiesRegister: Equatable, Sendable {
                     .init("e) Data wykonania kopii", weight: 10), .init("f) Dane osoby, która sporządziła kopię", weight: 11),
                     .init("g) Podpis osoby, która sporządziła kopię", weight: 10), .init("h) Udostępnienie lub zniszczenie kopii", weight: 15),
                     .init("Nagranie i wniosek", weight: 9),
-                ], rows: rows, emptyText: "Rejestr nie zawiera żadnej kopii.")),
+                ], rows: rows, emptyText: "Rejestr nie zawiera żadnej kopii.", minimumRowHeight: 34)),
                 .note("Numer dzwoniącego usuwa się z rejestru wraz ze zniszczeniem kopii (dane osobowe). Kopia jest przechowywana "
                     + "nie dłużej niż 4 miesiące, chyba że wniosek zostanie odnowiony (§ 7 ust. 9). " + CaseFileText.provenance(generated)),
             ])

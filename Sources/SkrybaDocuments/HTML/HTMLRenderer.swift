@@ -75,10 +75,11 @@ public enum HTMLRenderer {
             return "<table class=\"fields\">\n\(rows.joined(separator: "\n"))\n</table>"
         case .table(let table):
             let header = table.columns.map { "<th>\(escape($0.title))</th>" }.joined()
+            let rowStyle = table.minimumRowHeight > 0 ? " style=\"height: \(PageLayout.number(table.minimumRowHeight))pt\"" : ""
             let widths = table.columns.map { "<col style=\"width: \(percent($0.weight, of: table))%\">" }.joined()
             let rows = table.rows.isEmpty
                 ? ["<tr><td colspan=\"\(table.columns.count)\">\(escape(table.emptyText))</td></tr>"]
-                : table.rows.map { "<tr>" + $0.map { "<td>\(lines($0))</td>" }.joined() + "</tr>" }
+                : table.rows.map { "<tr\(rowStyle)>" + $0.map { "<td>\(lines($0))</td>" }.joined() + "</tr>" }
             return "<table class=\"grid\"><colgroup>\(widths)</colgroup>\n<thead><tr>\(header)</tr></thead>\n<tbody>\n"
                 + rows.joined(separator: "\n") + "\n</tbody></table>"
         case .blankLines(let label, let count):

@@ -67,11 +67,14 @@ public struct Table: Equatable, Sendable {
     public var rows: [[String]]
     /// Printed as the only row when there are no rows.
     public var emptyText: String
+    /// Points: room for a signature in a column (the register's g).
+    public var minimumRowHeight: Double
 
-    public init(columns: [Column], rows: [[String]], emptyText: String) {
+    public init(columns: [Column], rows: [[String]], emptyText: String, minimumRowHeight: Double = 0) {
         self.columns = columns
         self.rows = rows
         self.emptyText = emptyText
+        self.minimumRowHeight = minimumRowHeight
     }
 }
 

@@ -189,7 +189,7 @@ struct PageLayout {
         }
         var headerOnThisPage = false
         for cells in bodyRows {
-            let height = Double(cells.map(\.count).max() ?? 1) * leading + 2 * padding
+            let height = max(Double(cells.map(\.count).max() ?? 1) * leading + 2 * padding, table.rows.isEmpty ? 0 : table.minimumRowHeight)
             // A row taller than a page is drawn past the margin rather than pushed on forever.
             if y + (headerOnThisPage ? 0 : headerHeight) + height > limit, !(pageIsEmpty && headerOnThisPage) {
                 newPage()
