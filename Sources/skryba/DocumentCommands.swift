@@ -36,6 +36,11 @@ struct DocumentOutputOptions: ParsableArguments {
             throw CommandFailure("cannot write \(output): \((error as NSError).localizedDescription)")
         }
         print("\(output): \(format.rawValue.uppercased()), \(bytes.count) bytes")
+        let missing = document.charactersMissingFromPDF
+        if format == .pdf, !missing.isEmpty {
+            FileHandle.standardError.write(Data(("skryba: warning: the PDF prints \"?\" for \(missing.map { "'\($0)'" }.joined(separator: ", ")) "
+                + "(outside its Polish encoding); the HTML (--format html) shows them\n").utf8))
+        }
     }
 }
 

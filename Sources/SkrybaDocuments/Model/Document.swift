@@ -89,6 +89,40 @@ public struct Signature: Equatable, Sendable {
     }
 }
 
+extension Document {
+    /// Every text the document prints, in order (what the PDF encoding must cover).
+    var texts: [String] {
+        var texts = [title, footer] + (subtitle.map { [$0] } ?? [])
+        for block in preamble + blocks {
+            switch block {
+            case .columns(let left, let right): texts += left + right
+            case .heading(let text), .paragraph(let text), .note(let text): texts.append(text)
+            case .fields(let fields): texts += fields.flatMap { [$0.label, $0.value] }
+            case .table(let table): texts += table.columns.map(\.title) + table.rows.flatMap { $0 } + [table.emptyText]
+            case .blankLines(let label, _): texts.append(label)
+            case .signatures(let signatures): texts += signatures.flatMap { [$0.caption, $0.name ?? ""] }
+            case .pageBreak: break
+            }
+        }
+        return texts
+    }
+
+    /// Characters the PDF prints as "?" (outside ASCII, the Polish letters and the marks of
+    /// `PDFEncoding`); the HTML shows them. `skryba documents` warns about them.
+    public var charactersMissingFromPDF: [Character] {
+        var seen: Set<Character> = [], missing: [Character] = []
+        for text in texts {
+            for character in text where !seen.contains(character) {
+                seen.insert(character)
+                if character.unicodeScalars.contains(where: { PDFEncoding.code(for: $0) == UInt8(ascii: "?") && $0 != "?" }) {
+                    missing.append(character)
+                }
+            }
+        }
+        return missing
+    }
+}
+
 /// What a document is rendered to.
 public enum DocumentFormat: String, Sendable, CaseIterable {
     case html, pdf

@@ -290,6 +290,15 @@ import Testing
         #expect(render.status == 0 && render.output.isEmpty, "poppler draws the page without complaint: \(render.output)")
     }
 
+    /// A character outside the encoding prints as "?" in the PDF, and the document says which.
+    @Test func charactersOutsideTheEncodingAreNamed() throws {
+        let document = Document(title: "Zażółć", footer: "", blocks: [.fields([Field("Imię i nazwisko", "Jürgen Müller, Олена")])])
+        #expect(document.charactersMissingFromPDF == ["ü", "О", "л", "е", "н", "а"])
+        let pdf = try Self.extract(document, "missing")
+        #expect(pdf.text.contains("J?rgen M?ller, ?????") && pdf.text.contains("Zażółć"))
+        #expect(HTMLRenderer.render(document).contains("Jürgen Müller, Олена"))
+    }
+
     @Test func aMissingOrBrokenFontIsASentence() throws {
         let directory = try makeTemporaryDirectory(prefix: "skryba-documents-fonts")
         #expect(throws: DocumentError.fontMissing(path: "\(directory)/DejaVuSans.ttf")) { try DocumentFonts.load(directory: directory) }
