@@ -59,6 +59,10 @@ let package = Package(
             dependencies: ["SkrybaSQLite", "SkrybaSeal", "SkrybaSystem", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
+        // Export bundles (issue 11, docs/disclosure.md): POSIX tar, manifest, signature, audit excerpt;
+        // streaming writer and IT's verifier. No SQL: the register lives in SkrybaStore/Requests.
+        .target(name: "SkrybaExport", dependencies: ["SkrybaStore", .product(name: "Crypto", package: "swift-crypto")]),
+
         // The real-time spine: capture thread, lock-free per-line rings.
         .target(name: "SkrybaCapture", dependencies: ["SkrybaCore", "SkrybaALSA", "CSkrybaShims"]),
 
@@ -79,12 +83,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "skryba",
-            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaDocuments",
+            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaDocuments", "SkrybaExport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "skryba-tools",
-            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaExport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Test support: counts malloc family calls per thread (interposes malloc in the test binary).
@@ -94,7 +98,7 @@ let package = Package(
             dependencies: [
                 "SkrybaCore", "SkrybaALSA", "SkrybaGPIO", "SkrybaOpus", "SkrybaSQLite", "SkrybaOgg",
                 "SkrybaCapture", "SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaSystem", "SkrybaSignals", "SkrybaConfig",
-                "CAllocationCounter", "SkrybaDocuments",
+                "CAllocationCounter", "SkrybaDocuments", "SkrybaExport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/SkrybaTests",

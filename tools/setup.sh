@@ -8,7 +8,7 @@ set -euo pipefail
 SKRYBA_PACKAGES=(
   pkg-config
   libasound2-dev libgpiod-dev libopus-dev libsqlite3-dev
-  opus-tools sox libsox-fmt-all espeak-ng age openssl tzdata faketime poppler-utils fonts-dejavu-core
+  opus-tools sox libsox-fmt-all espeak-ng age openssl tzdata faketime poppler-utils fonts-dejavu-core openssh-server openssh-client
 )
 
 skryba_missing_packages() {

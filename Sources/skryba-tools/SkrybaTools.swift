@@ -5,6 +5,7 @@ import Glibc
 #endif
 import SkrybaOgg
 import SkrybaPipeline
+import SkrybaExport
 import SkrybaSeal
 import SkrybaStore
 import SkrybaSystem
@@ -23,7 +24,7 @@ struct SkrybaTools: ParsableCommand {
             "skryba-tools: …" on standard error); 64 a mistake in the command's arguments (printed with the usage).
             """,
         version: SkrybaVersion.current,
-        subcommands: [DecryptCommand.self, VerifyCommand.self, ToAgeCommand.self, VerifyReceiptsCommand.self, InspectCommand.self])
+        subcommands: [DecryptCommand.self, VerifyCommand.self, ToAgeCommand.self, VerifyReceiptsCommand.self, InspectCommand.self, ListenCommand.self])
 
     /// Argument mistakes print the usage (exit 64), as argument-parser does; a failure while the command
     /// runs prints only "skryba-tools: <reason>" and exits 1.
@@ -92,6 +93,8 @@ struct DecryptCommand: ParsableCommand {
         """) var salvage = false
 
     func run() throws {
+        // An export bundle (docs/disclosure.md): -o is a directory for its .opus files and index.
+        if BundleVerifier.isBundle(input) { return try BundleTools.decrypt(input, identityFile: identity, directory: output, deviceKey: nil) }
         if salvage { return try runSalvage() }
         try OutputFile.refuseOverwriting(output, input: input)
         let (plaintext, problem, kind) = try openFile(input, identityFile: identity)
@@ -185,9 +188,14 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Check a sealed recording: structure and CRCs without a key; with --identity also every authentication tag and the final record.")
 
     @Option(name: .long, help: "Identity file: also authenticate every record.") var identity: String?
-    @Argument(help: "A .skryba sealed recording.") var input: String
+    @Argument(help: "A .skryba sealed recording, or an export bundle (.tar).") var input: String
+    @Option(help: "For a bundle: the pinned device key, its fingerprint (16 hex digits) or full key (64).") var deviceKey: String?
 
     func run() throws {
+        if BundleVerifier.isBundle(input) {
+            guard let deviceKey else { throw ValidationError("verifying a bundle needs the pinned device key: --device-key FINGERPRINT") }
+            return print(BundleTools.summary(try BundleTools.verify(input, deviceKey: deviceKey), path: input, pinned: true))
+        }
         let bytes = try readFile(input)
         let layout = try SealedRecordingReader.scan(bytes)
         let seconds = Double(layout.position) / 48000

@@ -23,6 +23,8 @@ public final class CallStore: @unchecked Sendable {
     public var onStorageFailure: ((FileError) -> Void)?
     /// Tests: called on the storage thread before each record's fsync (a test that stalls storage blocks here).
     public var beforeRecordSync: (() -> Void)?
+    /// Each line's own telephone number (configuration), stored with its calls for the register's search.
+    public var lineNumbers: [Int: String] = [:]
 
     public struct Started {
         public var id: RecordingID
@@ -99,6 +101,8 @@ public final class CallStore: @unchecked Sendable {
                                announcementCompleted: call.flatMap { $0.announcement == nil ? nil : $0.announcementCompleted },
                                dialedDigits: call.flatMap { $0.dialedDigits.isEmpty ? nil : $0.dialedDigits },
                                gaps: clean ? gaps : gaps.filter { $0.offsetMs < Self.durableMs(writer, upTo: durationMs) }, at: Date())
+            // The caller ID may arrive after the row was made; with the line's number it finds the call later (issue 11).
+            try catalog.recordNumbers(started.id, callerNumber: call?.callerNumber, lineNumber: call.flatMap { lineNumbers[$0.line] })
         } catch {
             // The row stays `recording`; recovery settles it from the file at the next start.
             FileHandle.standardError.write(Data("skrybad: cannot finish \(started.id) in the catalog: \(error)\n".utf8))

@@ -32,6 +32,13 @@ public enum AuditKind: String, Sendable, Codable, CaseIterable {
     case copyRenewed = "copy-renewed"
     case copyReleased = "copy-released"
     case copyDestroyed = "copy-destroyed"
+    // The register of requests, exports and listenings (docs/disclosure.md).
+    case requestRegistered = "request-registered", requestOpinion = "request-opinion", requestLinked = "request-linked"
+    case requestDecided = "request-decided", listeningRecorded = "listening-recorded"
+    case exportStarted = "export-started", exportCompleted = "export-completed", exportIncomplete = "export-incomplete"
+    case exportRefused = "export-refused"
+    case backupExportStarted = "backup-export-started", backupExportCompleted = "backup-export-completed"
+    case backupExportIncomplete = "backup-export-incomplete"
 }
 
 /// One row of `audit_log`, exactly as stored: the hash covers these bytes, so nothing here is

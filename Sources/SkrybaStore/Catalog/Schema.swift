@@ -166,6 +166,8 @@ enum Schema {
         Migration(version: 5, sql: """
             ALTER TABLE recordings ADD COLUMN gaps TEXT;
             """),
+        // Issue 11 (disclosure): the register of requests, exports, listenings, the line's number.
+        RequestsSQL.migration,
     ]
 
     static let statusCheckV1 = "CHECK (status IN ('recording', 'complete', 'interrupted', 'discarded'))"

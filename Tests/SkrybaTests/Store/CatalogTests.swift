@@ -202,17 +202,19 @@ extension StoreTests {
             let expectedSchema: [[SQLiteValue]] = [
                 ["audit_checkpoints", "table"], ["audit_checkpoints_no_delete", "trigger"], ["audit_checkpoints_no_update", "trigger"],
                 ["audit_log", "table"], ["audit_log_no_delete", "trigger"], ["audit_log_no_update", "trigger"],
-                ["corrections", "table"], ["corrections_by_recording", "index"],
-                ["hold_members", "table"], ["hold_members_by_recording", "index"], ["holds", "table"],
-                ["notes", "table"], ["recordings", "table"], ["recordings_by_start", "index"], ["recordings_by_status", "index"],
+                ["corrections", "table"], ["corrections_by_recording", "index"], ["exports", "table"],
+                ["hold_members", "table"], ["hold_members_by_recording", "index"], ["holds", "table"], ["listenings", "table"],
+                ["notes", "table"], ["recordings", "table"], ["recordings_by_caller_number", "index"],
+                ["recordings_by_start", "index"], ["recordings_by_status", "index"],
                 ["recordings_deletion_is_final", "trigger"], ["recordings_to_delete", "index"], ["recordings_unscheduled", "index"],
+                ["request_recordings", "table"], ["requests", "table"], ["requests_decision_is_final", "trigger"],
                 ["secured_copies", "table"],
             ].map { $0.map(SQLiteValue.text) }
             let schemaQuery = "SELECT name, type FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
             let raw = try SQLiteDatabase(path: path)
             #expect(try raw.prepare(schemaQuery).rows() == expectedSchema)
             #expect(try raw.userVersion() == Catalog.schemaVersion)
-            #expect(Catalog.schemaVersion == 5)
+            #expect(Catalog.schemaVersion == 6)
 
             for _ in 0..<2 {
                 let reopened = try Catalog(path: path)
@@ -220,16 +222,16 @@ extension StoreTests {
                 #expect(try reopened.audit.entries().count == 1)
             }
             #expect(try raw.prepare(schemaQuery).rows() == expectedSchema)
-            #expect(try raw.userVersion() == 5)
+            #expect(try raw.userVersion() == 6)
         }
 
         @Test func aCatalogFromNewerFirmwareIsNotOpened() throws {
             let directory = try makeTemporaryDirectory(prefix: "skryba-catalog-newer")
             let path = "\(directory)/catalog.sqlite"
             try SQLiteDatabase(path: path).setUserVersion(7)
-            #expect(throws: CatalogError.schemaTooNew(path: path, version: 7, supported: 5)) { try Catalog(path: path) }
-            #expect(CatalogError.schemaTooNew(path: path, version: 7, supported: 5).description
-                == "catalog \(path) has schema version 7, newer than this firmware's 5; refusing to open it (was the firmware downgraded?)")
+            #expect(throws: CatalogError.schemaTooNew(path: path, version: 7, supported: 6)) { try Catalog(path: path) }
+            #expect(CatalogError.schemaTooNew(path: path, version: 7, supported: 6).description
+                == "catalog \(path) has schema version 7, newer than this firmware's 6; refusing to open it (was the firmware downgraded?)")
         }
 
         @Test func theConnectionIsDurableAndEnforcesForeignKeys() throws {
