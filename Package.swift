@@ -7,7 +7,6 @@ let systemLibraries: [Target] = [
     .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
     .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
     .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
-    .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     // <sys/timex.h> from libc: whether the kernel's clock is synchronised (no library to link).
     .systemLibrary(name: "CKernelClock"),
 ]
@@ -23,6 +22,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // The catalog: GRDB over the system libsqlite3 (its GRDBSQLite target, libsqlite3-dev).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // Files: FileDescriptor, Errno, FilePath.
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: systemLibraries + [
         // Tiny C functions for variadic/macro C APIs (opus_encoder_ctl, alsa-lib's error handler).
@@ -35,7 +38,6 @@ let package = Package(
         .target(name: "SkrybaALSA", dependencies: ["CALSA", "CSkrybaShims", "SkrybaCore"]),
         .target(name: "SkrybaGPIO", dependencies: ["CGPIOD", "SkrybaCore"]),
         .target(name: "SkrybaOpus", dependencies: ["COpus", "CSkrybaShims"]),
-        .target(name: "SkrybaSQLite", dependencies: ["CSQLite"]),
 
         // Ogg Opus muxing and parsing per RFC 3533 / RFC 7845 (pure Swift).
         .target(name: "SkrybaOgg"),
@@ -46,17 +48,18 @@ let package = Package(
         // The configuration file (TOML): parsing with line numbers, the model, validation.
         .target(name: "SkrybaConfig", dependencies: ["SkrybaCore", "SkrybaSeal", "SkrybaOpus"]),
 
-        // POSIX files with crash-safety discipline: fsync, directory fsync, truncation; whether the
-        // system clock is synchronised (adjtimex).
-        .target(name: "SkrybaSystem", dependencies: ["CKernelClock"]),
+        // Files through swift-system's FileDescriptor with the crash-safety discipline on top: fsync,
+        // directory fsync, truncation; whether the system clock is synchronised (adjtimex).
+        .target(name: "SkrybaSystem", dependencies: ["CKernelClock", .product(name: "SystemPackage", package: "swift-system")]),
 
         // The sealed-recording format: age v1 header (X25519 recipients), authenticated records.
         .target(name: "SkrybaSeal", dependencies: ["SkrybaSystem", .product(name: "Crypto", package: "swift-crypto")]),
 
-        // Catalog (SQLite), append-only audit log with signed checkpoints, device key, recovery.
+        // Catalog (SQLite through GRDB), append-only audit log with signed checkpoints, device key, recovery.
         .target(
             name: "SkrybaStore",
-            dependencies: ["SkrybaSQLite", "SkrybaSeal", "SkrybaSystem", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "SkrybaSeal", "SkrybaSystem",
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
 
         // Export bundles (issue 11, docs/disclosure.md): POSIX tar, manifest, signature, audit excerpt;
@@ -96,10 +99,10 @@ let package = Package(
         .testTarget(
             name: "SkrybaTests",
             dependencies: [
-                "SkrybaCore", "SkrybaALSA", "SkrybaGPIO", "SkrybaOpus", "SkrybaSQLite", "SkrybaOgg",
+                "SkrybaCore", "SkrybaALSA", "SkrybaGPIO", "SkrybaOpus", "SkrybaOgg",
                 "SkrybaCapture", "SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaSystem", "SkrybaSignals", "SkrybaConfig",
                 "CAllocationCounter", "SkrybaDocuments", "SkrybaExport",
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/SkrybaTests",
             // Read by path (#filePath), not bundled.

@@ -34,15 +34,15 @@ public final class DataDirectoryLock: @unchecked Sendable {
         while flock(file.rawValue, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
             let failure = errno
-            let holder = (try? file.readAll()).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let holder = (try? file.readAll(path: path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
             try? file.close()
             if failure == EWOULDBLOCK { throw .held(dataDirectory: dataDirectory, holder: Holder(parsing: holder)) }
             throw .file(FileError(operation: "flock", path: path, errno: failure))
         }
         // Best effort: on a 100 % full disk the name may not fit, and the lock itself is what counts.
         let text = "pid \(getpid())\ncommand \(command.joined(separator: " "))\nsince \(UTCTimestamp.string(from: now))\n"
-        try? file.truncate(to: 0)
-        try? file.writeAll(Array(text.utf8))
+        try? file.truncate(to: 0, path: path)
+        try? file.writeAll(Array(text.utf8), path: path)
         return DataDirectoryLock(path: path, file: file)
     }
 

@@ -3,8 +3,12 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+// swift-system's `FileDescriptor`, `Errno` and `FilePath` are the project's file handles: every
+// target that imports SkrybaSystem sees them, with the crash-safety discipline below on top.
+@_exported import SystemPackage
 
-/// A failed file operation: which call, on which path, errno.
+/// A failed file operation: which call, on which path, errno. The description is the sentence a
+/// technician reads: "<path>: fsync failed: Input/output error (errno 5)".
 public struct FileError: Error, Equatable, CustomStringConvertible {
     public let operation: String
     public let path: String
@@ -16,16 +20,33 @@ public struct FileError: Error, Equatable, CustomStringConvertible {
         self.errno = errno
     }
 
-    public var description: String { "\(path): \(operation) failed: \(String(cString: strerror(errno))) (errno \(errno))" }
+    public init(operation: String, path: String, _ error: Errno) {
+        self.init(operation: operation, path: path, errno: error.rawValue)
+    }
+
+    /// The same errno as swift-system's type (`.noSpace`, `.fileExists`, …).
+    public var code: Errno { Errno(rawValue: errno) }
+
+    public var description: String { "\(path): \(operation) failed: \(code) (errno \(errno))" }
 }
 
-/// An open file descriptor with the crash-safety rules of DESIGN.md §4 built in: writes loop over
-/// short writes and EINTR; a failed fsync is never retried (the kernel may already have dropped the
-/// dirty pages, so a retry that "succeeds" would lie) — the file is poisoned instead.
-public struct FileDescriptor: Sendable {
-    public let rawValue: Int32
-    public let path: String
+/// Runs one swift-system call; its `Errno` becomes a `FileError` naming `operation` and `path`.
+@inline(__always)
+func naming<T>(_ operation: String, _ path: String, _ body: () throws -> T) throws(FileError) -> T {
+    do {
+        return try body()
+    } catch {
+        // swift-system throws only `Errno`; anything else would be a new failure mode of its own.
+        throw FileError(operation: operation, path: path, errno: (error as? Errno)?.rawValue ?? EIO)
+    }
+}
 
+/// The crash-safety rules of DESIGN.md §4 on swift-system's descriptor: every open is O_CLOEXEC
+/// (no descriptor leaks into a child), reads and writes retry EINTR and loop over short counts; a
+/// failed fsync is never retried (the kernel may already have dropped the dirty pages, so a retry
+/// that "succeeds" would lie): the caller cuts the file back to its last durable size instead
+/// (`truncateDurably`). Errors name the file and the operation (`FileError`).
+extension FileDescriptor {
     public enum Mode: Sendable {
         case readOnly
         /// Create a new file; fails if it exists (never overwrite a recording).
@@ -40,84 +61,77 @@ public struct FileDescriptor: Sendable {
     /// A created file gets exactly `permissions` (fchmod: whatever the umask) and, when root creates
     /// it, the owner of the directory it is in (`Ownership`).
     public static func open(_ path: String, _ mode: Mode) throws(FileError) -> FileDescriptor {
-        let descriptor: Int32 = switch mode {
-        case .readOnly: Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        case .createExclusive(let permissions): Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
-        case .truncate(let permissions): Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, permissions)
-        case .createOrOpen(let permissions): Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, permissions)
-        case .readWrite: Glibc.open(path, O_RDWR | O_CLOEXEC)
+        let (access, options, permissions): (AccessMode, OpenOptions, UInt32?) = switch mode {
+        case .readOnly: (.readOnly, [], nil)
+        case .createExclusive(let permissions): (.writeOnly, [.create, .exclusiveCreate], permissions)
+        case .truncate(let permissions): (.writeOnly, [.create, .truncate], permissions)
+        case .createOrOpen(let permissions): (.readWrite, [.create], permissions)
+        case .readWrite: (.readWrite, [], nil)
         }
-        guard descriptor >= 0 else { throw FileError(operation: "open", path: path, errno: errno) }
-        let file = FileDescriptor(rawValue: descriptor, path: path)
-        switch mode {
-        case .createExclusive(let permissions), .truncate(let permissions), .createOrOpen(let permissions):
+        let file = try naming("open", path) {
+            try FileDescriptor.open(FilePath(path), access, options: options.union(.closeOnExec),
+                                    permissions: permissions.map { FilePermissions(rawValue: mode_t($0)) }, retryOnInterrupt: true)
+        }
+        if let permissions {
             do throws(FileError) {
-                if fchmod(descriptor, mode_t(permissions)) != 0 { throw FileError(operation: "fchmod", path: path, errno: errno) }
-                try Ownership.adoptParentOwner(descriptor: descriptor, path: path)
+                if fchmod(file.rawValue, mode_t(permissions)) != 0 { throw FileError(operation: "fchmod", path: path, errno: errno) }
+                try Ownership.adoptParentOwner(descriptor: file.rawValue, path: path)
             } catch {
-                Glibc.close(descriptor)
+                try? file.close()
                 throw error
             }
-        case .readOnly, .readWrite:
-            break
         }
         return file
     }
 
-    /// write(2) until every byte is written.
-    public func writeAll(_ bytes: UnsafeRawBufferPointer) throws(FileError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(rawValue, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw FileError(operation: "write", path: path, errno: errno)
-            }
-            offset += written
-        }
+    /// write(2) until every byte is written (short writes and EINTR are retried; swift-system's `writeAll`).
+    public func writeAll(_ bytes: UnsafeRawBufferPointer, path: String) throws(FileError) {
+        _ = try naming("write", path) { try writeAll(bytes) }
     }
 
-    public func writeAll(_ bytes: [UInt8]) throws(FileError) {
-        let failure: FileError? = bytes.withUnsafeBytes { buffer in
-            do throws(FileError) { try writeAll(buffer) } catch { return error }
-            return nil
-        }
-        if let failure { throw failure }
+    public func writeAll(_ bytes: [UInt8], path: String) throws(FileError) {
+        _ = try naming("write", path) { try writeAll(bytes) }
     }
 
-    public func sync() throws(FileError) {
+    /// fsync(2), exactly once: a failure (EINTR included) is reported, never retried.
+    public func sync(path: String) throws(FileError) {
         if fsync(rawValue) != 0 { throw FileError(operation: "fsync", path: path, errno: errno) }
     }
 
-    public func truncate(to length: Int64) throws(FileError) {
-        if ftruncate(rawValue, off_t(length)) != 0 { throw FileError(operation: "ftruncate", path: path, errno: errno) }
+    public func truncate(to length: Int64, path: String) throws(FileError) {
+        try naming("ftruncate", path) { try resize(to: length, retryOnInterrupt: true) }
     }
 
-    public func size() throws(FileError) -> Int64 {
-        var status = stat()
-        guard fstat(rawValue, &status) == 0 else { throw FileError(operation: "fstat", path: path, errno: errno) }
-        return Int64(status.st_size)
+    /// Cuts the file back to `length` (the end of what is known to be on disk) and fsyncs the cut:
+    /// what a torn or failed write left beyond it is gone, the rest stays a valid file. Truncating
+    /// needs no free space, so it works on a full disk.
+    public func truncateDurably(to length: Int64, path: String) throws(FileError) {
+        try truncate(to: length, path: path)
+        try sync(path: path)
     }
 
-    /// Reads the whole file from the start.
-    public func readAll() throws(FileError) -> [UInt8] {
+    public func size(path: String) throws(FileError) -> Int64 {
+        try naming("fstat", path) { try stat(retryOnInterrupt: true).size }
+    }
+
+    /// Reads the whole file from the start (pread, so the file offset does not matter).
+    public func readAll(path: String) throws(FileError) -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
-        var offset: off_t = 0
+        var offset: Int64 = 0
         while true {
-            let count = chunk.withUnsafeMutableBytes { pread(rawValue, $0.baseAddress, $0.count, offset) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw FileError(operation: "read", path: path, errno: errno)
+            let count = try naming("read", path) {
+                try chunk.withUnsafeMutableBytes { try read(fromAbsoluteOffset: offset, into: $0, retryOnInterrupt: true) }
             }
             if count == 0 { return bytes }
             bytes += chunk[0..<count]
-            offset += off_t(count)
+            offset += Int64(count)
         }
     }
 
-    public func close() throws(FileError) {
-        if Glibc.close(rawValue) != 0 { throw FileError(operation: "close", path: path, errno: errno) }
+    /// close(2), never retried (on Linux the descriptor is gone even when close reports EINTR).
+    public func close(path: String) throws(FileError) {
+        try naming("close", path) { try close() }
     }
 }
 
@@ -125,12 +139,12 @@ public struct FileDescriptor: Sendable {
 /// after the directory itself is fsync'ed.
 public enum Directory {
     public static func sync(_ path: String) throws(FileError) {
-        let descriptor = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw FileError(operation: "open directory", path: path, errno: errno) }
-        defer { Glibc.close(descriptor) }
-        if fsync(descriptor) != 0 { throw FileError(operation: "fsync directory", path: path, errno: errno) }
+        let directory = try naming("open directory", path) {
+            try FileDescriptor.open(FilePath(path), .readOnly, options: [.directory, .closeOnExec], retryOnInterrupt: true)
+        }
+        defer { try? directory.close() }
+        if fsync(directory.rawValue) != 0 { throw FileError(operation: "fsync directory", path: path, errno: errno) }
     }
-
     /// mkdir -p with mode (owner-only unless asked otherwise), fsync'ing each parent whose entry
     /// list changed. A directory root creates takes its parent's owner (`Ownership`).
     public static func create(_ path: String, permissions: UInt32 = 0o700) throws(FileError) {

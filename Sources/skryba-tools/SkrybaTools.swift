@@ -167,9 +167,9 @@ enum OutputFile {
         do {
             let file = try FileDescriptor.open(temporary, .createExclusive(permissions: 0o600))
             do {
-                try file.writeAll(bytes)
-                try file.sync()
-                try file.close()
+                try file.writeAll(bytes, path: temporary)
+                try file.sync(path: temporary)
+                try file.close(path: temporary)
             } catch {
                 try? file.close()
                 throw error

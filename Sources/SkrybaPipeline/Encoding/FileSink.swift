@@ -22,15 +22,15 @@ public struct FileSink: OggPageSink {
     }
 
     public mutating func write(page: UnsafeRawBufferPointer) throws {
-        try file.writeAll(page)
+        try file.writeAll(page, path: path)
         bytesWritten += page.count
     }
 
     public mutating func flush(isFinal: Bool) throws {
-        if syncOnFlush { try file.sync() }
+        if syncOnFlush { try file.sync(path: path) }
     }
 
     /// Closes the file; the sink must not be used afterwards.
-    public func close() throws(FileError) { try file.close() }
+    public func close() throws(FileError) { try file.close(path: path) }
 }
 

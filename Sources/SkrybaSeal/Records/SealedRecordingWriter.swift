@@ -61,7 +61,7 @@ public final class SealedRecordingWriter {
         file = try .open(path, .createExclusive(permissions: 0o600))
         do throws(FileError) {
             try write(prologue)
-            try file.sync()
+            try file.sync(path: path)
             try Directory.sync(directory)
             hasher.update(data: prologue)
         } catch {
@@ -97,7 +97,7 @@ public final class SealedRecordingWriter {
             try write(frame)
             if syncEachRecord || final {
                 beforeSync?()
-                try file.sync()
+                try file.sync(path: path)
             }
         } catch {
             poison(error)
@@ -109,7 +109,7 @@ public final class SealedRecordingWriter {
         if syncEachRecord || final { onDurable?(counter, position) }
         if final {
             isFinished = true
-            try file.close()
+            try file.close(path: path)
         }
     }
 
@@ -124,7 +124,7 @@ public final class SealedRecordingWriter {
     public var records: UInt64 { counter }
 
     private func write(_ bytes: [UInt8]) throws(FileError) {
-        try file.writeAll(bytes)
+        try file.writeAll(bytes, path: path)
         bytesWritten += Int64(bytes.count)
     }
 
@@ -132,7 +132,7 @@ public final class SealedRecordingWriter {
     /// durable record, and stops the writer. Truncating needs no free space.
     private func poison(_ error: FileError) {
         failure = error
-        if (try? file.truncate(to: durable.bytes)) != nil { try? file.sync() }
+        try? file.truncateDurably(to: durable.bytes, path: path)
         bytesWritten = durable.bytes
         isFinished = true
         try? file.close()

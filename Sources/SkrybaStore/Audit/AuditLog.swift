@@ -1,5 +1,5 @@
 import Foundation
-import SkrybaSQLite
+import GRDB
 
 /// The append-only, hash-chained audit log in `audit_log` (docs/storage.md). Entries are only ever
 /// inserted (triggers refuse UPDATE and DELETE); each hashes the one before it; signed checkpoints
@@ -26,26 +26,23 @@ public final class AuditLog: Sendable {
     /// the chain head read here cannot move before the insert (BEGIN IMMEDIATE holds the write lock).
     @discardableResult
     static func append(_ kind: AuditKind, subject: String?, details: [String: String], actor: String, at now: Date,
-                       in database: SQLiteDatabase) throws -> AuditEntry {
-        precondition(database.isInTransaction, "audit entries are appended inside the state change's transaction")
-        let head = try database.prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").rows().first
+                       in database: Database) throws -> AuditEntry {
+        precondition(database.isInsideTransaction, "audit entries are appended inside the state change's transaction")
         var seq: Int64 = 1
         var prevHash = AuditEntry.genesisHash
-        if let head, case .integer(let lastSeq) = head[0], case .blob(let lastHash) = head[1] {
-            seq = lastSeq + 1
-            prevHash = Data(lastHash)
+        if let head = try Row.fetchOne(database, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") {
+            let stored = StoredRow(head, table: "audit_log")
+            seq = try stored.integer("seq") + 1
+            prevHash = try stored.blob("hash")
         }
         let timeUTC = UTCTimestamp.string(from: now)
         let detailsText = AuditEntry.encodeDetails(details)
         let hash = AuditEntry.hash(prevHash: prevHash, seq: seq, timeUTC: timeUTC, kind: kind.rawValue, subject: subject,
                                    actor: actor, details: detailsText)
-        try database.prepare("""
-            INSERT INTO audit_log (seq, time_utc, kind, subject, actor, details, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).run([.integer(seq), .text(timeUTC), .text(kind.rawValue), subject.map(SQLiteValue.text) ?? .null,
-                      .text(actor), .text(detailsText), .blob(Array(prevHash)), .blob(Array(hash))])
-        return AuditEntry(seq: seq, timeUTC: timeUTC, kind: kind.rawValue, subject: subject, actor: actor,
-                          details: detailsText, prevHash: prevHash, hash: hash)
+        let entry = AuditEntry(seq: seq, timeUTC: timeUTC, kind: kind.rawValue, subject: subject, actor: actor,
+                               details: detailsText, prevHash: prevHash, hash: hash)
+        try entry.insert(database)
+        return entry
     }
 
     /// Entries with `range.lowerBound <= seq <= range.upperBound`, in order.
@@ -57,8 +54,7 @@ public final class AuditLog: Sendable {
 
     public func lastEntry() throws -> AuditEntry? {
         try connection.read("reading the audit log") { database in
-            let seq = try database.prepare("SELECT max(seq) FROM audit_log").rows().first?.first
-            guard case .integer(let last) = seq else { return nil }
+            guard let last = try Int64.fetchOne(database, sql: "SELECT max(seq) FROM audit_log") else { return nil }
             return try Self.entries(last...last, limit: 1, in: database).first
         }
     }
@@ -73,7 +69,7 @@ public final class AuditLog: Sendable {
     @discardableResult
     public func checkpoint(signer: DeviceKey, at now: Date) throws -> AuditCheckpoint {
         try connection.write("writing an audit checkpoint") { database in
-            let hasEntries = try database.prepare("SELECT 1 FROM audit_log LIMIT 1").rows().isEmpty == false
+            let hasEntries = try Row.fetchAll(database, sql: "SELECT 1 FROM audit_log LIMIT 1").isEmpty == false
             guard hasEntries else { throw CatalogError.emptyAuditLog }
             return try Self.appendCheckpoint(signer: signer, actor: actor, at: now, in: database)
         }
@@ -106,58 +102,54 @@ public final class AuditLog: Sendable {
     }
 
     /// Entries after the last checkpoint: how many, and the times of the first and last of them.
-    static func uncoveredTail(in database: SQLiteDatabase) throws -> (count: Int64, oldestTime: Date?, newestTime: Date?) {
-        let head = try database.prepare("SELECT seq, time_utc FROM audit_log ORDER BY seq DESC LIMIT 1").rows().first
-        guard let head, case .integer(let headSeq) = head[0], case .text(let headTime) = head[1] else { return (0, nil, nil) }
-        let covered = try database.prepare("SELECT max(seq) FROM audit_checkpoints").rows().first?.first
-        let coveredSeq: Int64 = if case .integer(let seq) = covered { seq } else { 0 }
+    static func uncoveredTail(in database: Database) throws -> (count: Int64, oldestTime: Date?, newestTime: Date?) {
+        guard let head = try Row.fetchOne(database, sql: "SELECT seq, time_utc FROM audit_log ORDER BY seq DESC LIMIT 1") else {
+            return (0, nil, nil)
+        }
+        let stored = StoredRow(head, table: "audit_log")
+        let headSeq = try stored.integer("seq"), headTime = try stored.text("time_utc")
+        let coveredSeq = try Int64.fetchOne(database, sql: "SELECT max(seq) FROM audit_checkpoints") ?? 0
         guard headSeq > coveredSeq else { return (0, nil, nil) }
-        let first = try database.prepare("SELECT time_utc FROM audit_log WHERE seq = ?").rows([.integer(coveredSeq + 1)]).first?.first
-        let firstTime: Date? = if case .text(let text) = first { UTCTimestamp.date(from: text) } else { nil }
+        let first = try String.fetchOne(database, sql: "SELECT time_utc FROM audit_log WHERE seq = ?", arguments: [coveredSeq + 1])
+        let firstTime = first.flatMap(UTCTimestamp.date(from:))
         return (headSeq - coveredSeq, firstTime, UTCTimestamp.date(from: headTime))
     }
 
     /// The checkpoint entry and its signature row, inside the caller's transaction.
-    static func appendCheckpoint(signer: DeviceKey, actor: String, at now: Date, in database: SQLiteDatabase) throws -> AuditCheckpoint {
+    static func appendCheckpoint(signer: DeviceKey, actor: String, at now: Date, in database: Database) throws -> AuditCheckpoint {
         let entry = try append(.checkpoint, subject: nil, details: ["public_key": signer.publicKeyHex, "fingerprint": signer.fingerprint],
                                actor: actor, at: now, in: database)
         let signature = signer.sign(AuditCheckpoint.message(seq: entry.seq, hash: entry.hash))
         let checkpoint = AuditCheckpoint(seq: entry.seq, hash: entry.hash, timeUTC: entry.timeUTC,
                                          publicKey: signer.publicKey, signature: signature)
-        try database.prepare("INSERT INTO audit_checkpoints (seq, hash, time_utc, public_key, signature) VALUES (?, ?, ?, ?, ?)")
-            .run([.integer(checkpoint.seq), .blob(Array(checkpoint.hash)), .text(checkpoint.timeUTC),
-                  .blob(Array(checkpoint.publicKey)), .blob(Array(checkpoint.signature))])
+        try checkpoint.insert(database)
         return checkpoint
     }
 
-    /// Walks the whole chain and every checkpoint from one consistent snapshot; see `AuditVerifier`.
+    /// Walks the whole chain and every checkpoint from one consistent snapshot (a read transaction); see `AuditVerifier`.
     /// With `trustedPublicKey` (the key IT pinned), a checkpoint by any other key is a problem.
     public func verify(trustedPublicKey: Data? = nil) throws -> AuditVerification {
         try connection.read("verifying the audit log") { database in
-            try database.transaction(.deferred) {
-                var verifier = AuditVerifier(checkpoints: try Self.checkpoints(in: database), trustedPublicKey: trustedPublicKey)
-                // Pages, so a log of years does not sit in memory at once.
-                var next: Int64 = 1
-                while verifier.problem == nil {
-                    let page = try Self.entries(next...Int64.max, limit: 4096, in: database)
-                    guard let last = page.last else { break }
-                    for entry in page where verifier.problem == nil { verifier.check(entry) }
-                    next = last.seq + 1
-                }
-                let count = try database.prepare("SELECT count(*) FROM audit_log").rows().first?.first
-                guard case .integer(let entryCount) = count else { return verifier.finish(entryCount: 0) }  // count(*) is always an integer
-                return verifier.finish(entryCount: Int(entryCount))
+            var verifier = AuditVerifier(checkpoints: try Self.checkpoints(in: database), trustedPublicKey: trustedPublicKey)
+            // Pages, so a log of years does not sit in memory at once.
+            var next: Int64 = 1
+            while verifier.problem == nil {
+                let page = try Self.entries(next...Int64.max, limit: 4096, in: database)
+                guard let last = page.last else { break }
+                for entry in page where verifier.problem == nil { verifier.check(entry) }
+                next = last.seq + 1
             }
+            return verifier.finish(entryCount: try Int.fetchOne(database, sql: "SELECT count(*) FROM audit_log") ?? 0)
         }
     }
 
-    static func entries(_ range: ClosedRange<Int64>, limit: Int64, in database: SQLiteDatabase) throws -> [AuditEntry] {
-        let rows = try database.prepare("""
+    static func entries(_ range: ClosedRange<Int64>, limit: Int64, in database: Database) throws -> [AuditEntry] {
+        let rows = try Row.fetchAll(database, sql: """
             SELECT seq, time_utc, kind, subject, actor, details, prev_hash, hash FROM audit_log
             WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?
-            """).rows([.integer(range.lowerBound), .integer(range.upperBound), .integer(limit)])
+            """, arguments: [range.lowerBound, range.upperBound, limit])
         return try rows.map { row in
-            var reader = RowReader(table: "audit_log", row: row)
+            var reader = StoredRow(row, table: "audit_log")
             let seq = try reader.integer("seq")
             reader.key = "entry \(seq)"
             return AuditEntry(seq: seq, timeUTC: try reader.text("time_utc"), kind: try reader.text("kind"),
@@ -167,14 +159,28 @@ public final class AuditLog: Sendable {
         }
     }
 
-    static func checkpoints(in database: SQLiteDatabase) throws -> [AuditCheckpoint] {
-        let rows = try database.prepare("SELECT seq, hash, time_utc, public_key, signature FROM audit_checkpoints ORDER BY seq").rows()
+    static func checkpoints(in database: Database) throws -> [AuditCheckpoint] {
+        let rows = try Row.fetchAll(database, sql: "SELECT seq, hash, time_utc, public_key, signature FROM audit_checkpoints ORDER BY seq")
         return try rows.map { row in
-            var reader = RowReader(table: "audit_checkpoints", row: row)
+            var reader = StoredRow(row, table: "audit_checkpoints")
             let seq = try reader.integer("seq")
             reader.key = "checkpoint at entry \(seq)"
             return AuditCheckpoint(seq: seq, hash: try reader.blob("hash"), timeUTC: try reader.text("time_utc"),
                                    publicKey: try reader.blob("public_key"), signature: try reader.blob("signature"))
         }
     }
+}
+
+/// Entries and checkpoints are inserted as Codable records: their property names, in snake case,
+/// are the columns (`timeUTC` → `time_utc`, `prevHash` → `prev_hash`). They are read back through
+/// `StoredRow`, which refuses a value of the wrong type instead of converting it: the chain verifies
+/// the bytes that are stored.
+extension AuditEntry: PersistableRecord {
+    public static var databaseTableName: String { "audit_log" }
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+}
+
+extension AuditCheckpoint: PersistableRecord {
+    public static var databaseTableName: String { "audit_checkpoints" }
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
 }

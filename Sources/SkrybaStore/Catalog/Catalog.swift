@@ -1,5 +1,5 @@
 import Foundation
-import SkrybaSQLite
+import GRDB
 
 /// The catalog: one row per recording in `DATA_DIR/catalog.sqlite`, and the audit log beside it on
 /// the same connection. Every state change commits in one transaction with its audit entry, so the
@@ -35,7 +35,7 @@ public final class Catalog: Sendable {
         let time = UTCTimestamp.string(from: now)
         return try connection.write("recording the start of a call on line \(new.line)") { database in
             try Self.insertRow(new, status: .recording, at: time, in: database)
-            let id = RecordingID(rawValue: database.lastInsertRowID)
+            let id = RecordingID(rawValue: database.lastInsertedRowID)
             var details = [
                 "line": String(new.line), "direction": new.direction.rawValue,
                 "start_utc": UTCTimestamp.string(from: new.startUTC), "start_frame": String(new.startFrame),
@@ -63,8 +63,8 @@ public final class Catalog: Sendable {
         let time = UTCTimestamp.string(from: now)
         return try connection.write("recording a discarded call on line \(new.line)") { database in
             let id = try Self.insertRow(row, status: .discarded, at: time, in: database)
-            try database.prepare("UPDATE recordings SET end_frame = ?, duration_ms = ? WHERE id = ?")
-                .run([.integer(Int64(clamping: endFrame)), .integer(durationMs), .integer(id.rawValue)])
+            try database.execute(sql: "UPDATE recordings SET end_frame = ?, duration_ms = ? WHERE id = ?",
+                                arguments: [Int64(clamping: endFrame), durationMs, id.rawValue])
             var details = ["status": "discarded", "reason": reason, "line": String(new.line), "direction": new.direction.rawValue,
                            "start_utc": UTCTimestamp.string(from: new.startUTC), "start_frame": String(new.startFrame),
                            "end_frame": String(endFrame), "duration_ms": String(durationMs)]
@@ -77,21 +77,21 @@ public final class Catalog: Sendable {
     }
 
     @discardableResult
-    private static func insertRow(_ new: NewRecording, status: RecordingStatus, at time: String, in database: SQLiteDatabase) throws -> RecordingID {
-        try database.prepare("""
+    private static func insertRow(_ new: NewRecording, status: RecordingStatus, at time: String, in database: Database) throws -> RecordingID {
+        try database.execute(sql: """
             INSERT INTO recordings (line, direction, start_utc, start_frame, status, caller_number, dialed_digits,
                 announcement_id, announcement_sha256, announcement_completed, consent, retention_deadline_utc,
                 recipients, created_utc, updated_utc, clock_untrusted)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).run([
-                .integer(Int64(new.line)), .text(new.direction.rawValue), .text(UTCTimestamp.string(from: new.startUTC)),
-                .integer(Int64(clamping: new.startFrame)), .text(status.rawValue), .optional(new.callerNumber), .optional(new.dialedDigits),
-                .optional(new.announcement?.id), .optional(new.announcement?.sha256),
-                .optional(new.announcement?.completed), .optional(new.consent?.rawValue),
-                .optional(new.retentionDeadlineUTC.map(UTCTimestamp.string(from:))), .text(jsonArray(new.recipients)),
-                .text(time), .text(time), .optional(new.clockUntrusted),
+            """, arguments: [
+                Int64(new.line), new.direction.rawValue, UTCTimestamp.string(from: new.startUTC),
+                Int64(clamping: new.startFrame), status.rawValue, new.callerNumber, new.dialedDigits,
+                new.announcement?.id, new.announcement?.sha256,
+                new.announcement?.completed, new.consent?.rawValue,
+                new.retentionDeadlineUTC.map(UTCTimestamp.string(from:)), jsonArray(new.recipients),
+                time, time, new.clockUntrusted,
             ])
-        return RecordingID(rawValue: database.lastInsertRowID)
+        return RecordingID(rawValue: database.lastInsertedRowID)
     }
 
     /// Records where the sealed file is (relative to the data directory, see `DataLayout.recordingPath`).
@@ -112,8 +112,8 @@ public final class Catalog: Sendable {
             if let existing = row.filePath, existing != relativePath {
                 throw CatalogError.fileAlreadySet(id, existing: existing, requested: relativePath)
             }
-            try database.prepare("UPDATE recordings SET file_path = ?, updated_utc = ? WHERE id = ?")
-                .run([.text(relativePath), .text(UTCTimestamp.string(from: now)), .integer(id.rawValue)])
+            try database.execute(sql: "UPDATE recordings SET file_path = ?, updated_utc = ? WHERE id = ?",
+                                arguments: [relativePath, UTCTimestamp.string(from: now), id.rawValue])
         }
     }
 
@@ -180,17 +180,17 @@ public final class Catalog: Sendable {
                 row.callerNumber = nil
                 row.dialedDigits = nil
             }
-            try database.prepare("""
+            try database.execute(sql: """
                 UPDATE recordings SET status = ?, end_frame = ?, duration_ms = ?, file_size = ?, file_sha256 = ?,
                     consent = ?, announcement_completed = ?, caller_number = ?, dialed_digits = ?, failure_reason = ?, gaps = ?,
                     updated_utc = ?
                 WHERE id = ?
-                """).run([
-                    .text(status.rawValue), .optional(endFrame.map { Int64(clamping: $0) }), .optional(durationMs),
-                    .optional(fileSize), .optional(fileSHA256), .optional(row.consent?.rawValue),
-                    .optional(row.announcement?.completed), .optional(row.callerNumber), .optional(row.dialedDigits),
-                    .optional(status == .failed ? reason : nil), .optional(RecordingGap.json(gaps)),
-                    .text(UTCTimestamp.string(from: now)), .integer(id.rawValue),
+                """, arguments: [
+                    status.rawValue, endFrame.map { Int64(clamping: $0) }, durationMs,
+                    fileSize, fileSHA256, row.consent?.rawValue,
+                    row.announcement?.completed, row.callerNumber, row.dialedDigits,
+                    status == .failed ? reason : nil, RecordingGap.json(gaps),
+                    UTCTimestamp.string(from: now), id.rawValue,
                 ])
             var details = ["status": status.rawValue]
             details["reason"] = reason
@@ -212,7 +212,7 @@ public final class Catalog: Sendable {
 
     public func recording(_ id: RecordingID) throws -> RecordingRow? {
         try connection.read("reading recording \(id)") { database in
-            try Self.rows(where: "id = ?", [.integer(id.rawValue)], in: database).first
+            try Self.rows(where: "id = ?", [id.rawValue], in: database).first
         }
     }
 
@@ -220,64 +220,62 @@ public final class Catalog: Sendable {
     public func recordings(status: RecordingStatus? = nil) throws -> [RecordingRow] {
         try connection.read("listing recordings") { database in
             guard let status else { return try Self.rows(where: "1", [], in: database) }
-            return try Self.rows(where: "status = ?", [.text(status.rawValue)], in: database)
+            return try Self.rows(where: "status = ?", [status.rawValue], in: database)
         }
     }
 
-    static func fetch(_ id: RecordingID, in database: SQLiteDatabase) throws -> RecordingRow {
-        guard let row = try rows(where: "id = ?", [.integer(id.rawValue)], in: database).first else {
+    static func fetch(_ id: RecordingID, in database: Database) throws -> RecordingRow {
+        guard let row = try rows(where: "id = ?", [id.rawValue], in: database).first else {
             throw CatalogError.noSuchRecording(id)
         }
         return row
     }
 
-    static func rows(where condition: String, _ values: [SQLiteValue], in database: SQLiteDatabase) throws -> [RecordingRow] {
-        try database.prepare("""
+    static func rows(where condition: String, _ values: StatementArguments, in database: Database) throws -> [RecordingRow] {
+        try RecordingRow.fetchAll(database, sql: """
             SELECT id, line, direction, start_utc, start_frame, end_frame, duration_ms, status, caller_number,
                 dialed_digits, announcement_id, announcement_sha256, announcement_completed, consent, file_path,
                 file_size, file_sha256, retention_deadline_utc, hold_refs, recipients, created_utc, updated_utc,
                 retention_rule, deletion_started_utc, deletion_rule, deleted_utc, restricted_utc, clock_untrusted, failure_reason, gaps
             FROM recordings WHERE \(condition) ORDER BY id
-            """).rows(values).map { values in
-            var reader = RowReader(table: "recordings", row: values)
-            let id = RecordingID(rawValue: try reader.integer("id"))
-            reader.key = id.description
-            let line = try reader.integer("line"), direction: RecordingDirection = try reader.enumValue("direction")
-            let startUTC = try reader.date("start_utc"), startFrame = try reader.integer("start_frame")
-            let endFrame = try reader.optionalInteger("end_frame"), durationMs = try reader.optionalInteger("duration_ms")
-            let status: RecordingStatus = try reader.enumValue("status")
-            let callerNumber = try reader.optionalText("caller_number"), dialedDigits = try reader.optionalText("dialed_digits")
-            let announcementID = try reader.optionalText("announcement_id")
-            let announcementSHA256 = try reader.optionalText("announcement_sha256")
-            let announcementCompleted = try reader.optionalInteger("announcement_completed")
-            let announcement = announcementID.map {
-                Announcement(id: $0, sha256: announcementSHA256 ?? "", completed: announcementCompleted.map { $0 != 0 })
-            }
-            var row = RecordingRow(
-                id: id, line: Int(line), direction: direction, startUTC: startUTC, startFrame: UInt64(startFrame),
-                endFrame: endFrame.map { UInt64($0) }, durationMs: durationMs, status: status, callerNumber: callerNumber,
-                dialedDigits: dialedDigits, announcement: announcement, consent: try reader.optionalEnum("consent"),
-                filePath: try reader.optionalText("file_path"), fileSize: try reader.optionalInteger("file_size"),
-                fileSHA256: try reader.optionalText("file_sha256"),
-                retentionDeadlineUTC: try reader.optionalDate("retention_deadline_utc"),
-                holdRefs: try reader.optionalStringArray("hold_refs") ?? [],
-                recipients: try reader.optionalStringArray("recipients") ?? [],
-                createdUTC: try reader.date("created_utc"), updatedUTC: try reader.date("updated_utc"),
-                retentionRule: try reader.optionalText("retention_rule"),
-                deletionStartedUTC: try reader.optionalDate("deletion_started_utc"),
-                deletionRule: try reader.optionalText("deletion_rule"), deletedUTC: try reader.optionalDate("deleted_utc"),
-                restrictedUTC: try reader.optionalDate("restricted_utc"),
-                clockUntrusted: try reader.integer("clock_untrusted") != 0, failureReason: try reader.optionalText("failure_reason"))
-            row.gaps = try reader.gaps("gaps")
-            return row
-        }
+            """, arguments: values)
     }
 }
 
-extension SQLiteValue {
-    static func optional(_ text: String?) -> SQLiteValue { text.map(SQLiteValue.text) ?? .null }
-    static func optional(_ number: Int64?) -> SQLiteValue { number.map(SQLiteValue.integer) ?? .null }
-    static func optional(_ flag: Bool?) -> SQLiteValue { flag.map { .integer($0 ? 1 : 0) } ?? .null }
+/// Read strictly (`StoredRow`): a value that breaks the schema names its row and column.
+extension RecordingRow: FetchableRecord {
+    public init(row stored: Row) throws {
+        var reader = StoredRow(stored, table: "recordings")
+        let id = RecordingID(rawValue: try reader.integer("id"))
+        reader.key = id.description
+        let line = try reader.integer("line"), direction: RecordingDirection = try reader.enumValue("direction")
+        let startUTC = try reader.date("start_utc"), startFrame = try reader.integer("start_frame")
+        let endFrame = try reader.optionalInteger("end_frame"), durationMs = try reader.optionalInteger("duration_ms")
+        let status: RecordingStatus = try reader.enumValue("status")
+        let callerNumber = try reader.optionalText("caller_number"), dialedDigits = try reader.optionalText("dialed_digits")
+        let announcementID = try reader.optionalText("announcement_id")
+        let announcementSHA256 = try reader.optionalText("announcement_sha256")
+        let announcementCompleted = try reader.optionalInteger("announcement_completed")
+        let announcement = announcementID.map {
+            Announcement(id: $0, sha256: announcementSHA256 ?? "", completed: announcementCompleted.map { $0 != 0 })
+        }
+        self.init(
+            id: id, line: Int(line), direction: direction, startUTC: startUTC, startFrame: UInt64(startFrame),
+            endFrame: endFrame.map { UInt64($0) }, durationMs: durationMs, status: status, callerNumber: callerNumber,
+            dialedDigits: dialedDigits, announcement: announcement, consent: try reader.optionalEnum("consent"),
+            filePath: try reader.optionalText("file_path"), fileSize: try reader.optionalInteger("file_size"),
+            fileSHA256: try reader.optionalText("file_sha256"),
+            retentionDeadlineUTC: try reader.optionalDate("retention_deadline_utc"),
+            holdRefs: try reader.optionalJSON("hold_refs", as: [String].self) ?? [],
+            recipients: try reader.optionalJSON("recipients", as: [String].self) ?? [],
+            createdUTC: try reader.date("created_utc"), updatedUTC: try reader.date("updated_utc"),
+            retentionRule: try reader.optionalText("retention_rule"),
+            deletionStartedUTC: try reader.optionalDate("deletion_started_utc"),
+            deletionRule: try reader.optionalText("deletion_rule"), deletedUTC: try reader.optionalDate("deleted_utc"),
+            restrictedUTC: try reader.optionalDate("restricted_utc"),
+            clockUntrusted: try reader.integer("clock_untrusted") != 0, failureReason: try reader.optionalText("failure_reason"))
+        gaps = try reader.optionalJSON("gaps", as: [RecordingGap].self) ?? []
+    }
 }
 
 /// A JSON array of strings, as `recipients` and `hold_refs` store them.

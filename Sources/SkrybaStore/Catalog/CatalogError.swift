@@ -1,10 +1,10 @@
-import SkrybaSQLite
+
 import SkrybaSystem
 
 /// Everything the catalog and the audit log refuse or fail at, in words a technician can act on.
 public enum CatalogError: Error, Equatable, Sendable, CustomStringConvertible {
     /// SQLite failed while the catalog was doing `action`.
-    case database(path: String, action: String, SQLiteError)
+    case database(path: String, action: String, SQLiteFailure)
     case schemaTooNew(path: String, version: Int64, supported: Int64)
     case notWAL(path: String, journalMode: String)
     case noSuchRecording(RecordingID)

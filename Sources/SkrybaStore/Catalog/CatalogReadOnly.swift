@@ -1,8 +1,8 @@
 import Foundation
-import SkrybaSQLite
+import GRDB
 
 /// A catalog opened only to read: what IT-side tools (`skryba-tools verify-receipts`) do with the
-/// copy a data-protection officer was handed. SQLite opens it `SQLITE_OPEN_READONLY`, so nothing is
+/// copy a data-protection officer was handed. GRDB opens it read-only (`SQLITE_OPEN_READONLY`), so nothing is
 /// created, migrated or written; a missing, empty or foreign file is refused with a sentence instead
 /// of being reported as an intact, empty log.
 public final class ReadOnlyCatalog: Sendable {
@@ -14,13 +14,15 @@ public final class ReadOnlyCatalog: Sendable {
         guard stat(path, &status) == 0 else { throw .missing(path: path) }
         guard status.st_mode & S_IFMT == S_IFREG else { throw .notAFile(path: path) }
         guard status.st_size > 0 else { throw .empty(path: path) }
-        let database: SQLiteDatabase
-        do { database = try SQLiteDatabase(path: path, readOnly: true) } catch { throw .unreadable(path: path, error.description) }
-        let connection = StoreConnection(database)
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue: DatabaseQueue
+        do { queue = try DatabaseQueue(path: path, configuration: configuration) } catch { throw .unreadable(path: path, Self.words(error)) }
+        let connection = StoreConnection(queue, path: path)
         do {
-            let version = try connection.read("reading the schema version") { database in try database.userVersion() }
-            let tables = try connection.read("listing the tables") { database in
-                try database.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('audit_log', 'recordings')").rows()
+            let (version, tables) = try queue.read { db in
+                (try Schema.userVersion(db),
+                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('audit_log', 'recordings')"))
             }
             guard tables.count == 2, version >= 1 else { throw ReadOnlyCatalogError.notACatalog(path: path) }
             guard version <= Schema.currentVersion else {
@@ -30,10 +32,15 @@ public final class ReadOnlyCatalog: Sendable {
             throw error
         } catch {
             // "file is not a database" and the like.
-            throw .unreadable(path: path, "\(error)")
+            throw .unreadable(path: path, Self.words(error))
         }
         self.path = path
         audit = AuditLog(connection: connection, actor: "read-only")
+    }
+
+    /// SQLite's own sentence ("file is not a database"), not a dump of GRDB's error value.
+    private static func words(_ error: any Error) -> String {
+        (error as? DatabaseError).map { SQLiteFailure($0).description } ?? "\(error)"
     }
 }
 

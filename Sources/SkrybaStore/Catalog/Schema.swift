@@ -1,23 +1,30 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import SkrybaSQLite
+import GRDB
 import SkrybaSystem
 
-/// The catalog's schema, as an ordered list of migrations. `PRAGMA user_version` holds the number
-/// of the last one applied; each runs in its own transaction together with the version bump, so a
-/// power cut leaves the database at one version or the next, never between. Append new migrations;
-/// never edit one that has shipped. docs/storage.md explains every column.
+/// The catalog's schema, as an ordered list of migrations run by GRDB's `DatabaseMigrator`, each in
+/// its own IMMEDIATE transaction, so a power cut leaves the database at one step or the next, never
+/// between. GRDB records the steps applied in `grdb_migrations`; `PRAGMA user_version` still holds
+/// the number of the last one, as it did before GRDB: a catalog written by older firmware (versions
+/// 1…5, no `grdb_migrations`) is carried forward in place — a step whose version it already has is
+/// recorded as applied without running again. Append new migrations; never edit one that has
+/// shipped. docs/storage.md explains every column.
 enum Schema {
     struct Migration: Sendable {
         let version: Int64
+        /// What the step adds; with the version, its identifier in `grdb_migrations`.
+        let name: String
         let sql: String
         /// Runs before `sql`, in the same transaction: for steps plain SQL cannot express.
-        var prepare: (@Sendable (SQLiteDatabase) throws -> Void)? = nil
+        var prepare: (@Sendable (Database) throws -> Void)? = nil
+
+        var identifier: String { "v\(version) \(name)" }
     }
 
     static let migrations: [Migration] = [
-        Migration(version: 1, sql: """
+        Migration(version: 1, name: "recordings and the audit log", sql: """
             CREATE TABLE recordings (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 line INTEGER NOT NULL CHECK (line >= 1),
@@ -74,7 +81,7 @@ enum Schema {
                 BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
             """),
         // Retention, legal holds, secured copies, data-subject rights (docs/retention.md).
-        Migration(version: 2, sql: """
+        Migration(version: 2, name: "retention, holds, secured copies, rights", sql: """
             ALTER TABLE recordings ADD COLUMN retention_rule TEXT;
             ALTER TABLE recordings ADD COLUMN deletion_started_utc TEXT;
             ALTER TABLE recordings ADD COLUMN deletion_rule TEXT
@@ -150,20 +157,20 @@ enum Schema {
             """),
         // Issue 8 item 5 (retention): recordings started while the system clock was not synchronised
         // (docs/retention.md, "An untrusted clock"). Retention never deletes them on their date.
-        Migration(version: 3, sql: """
+        Migration(version: 3, name: "untrusted clock", sql: """
             ALTER TABLE recordings ADD COLUMN clock_untrusted INTEGER NOT NULL DEFAULT 0 CHECK (clock_untrusted IN (0, 1));
             """),
         // Issue 8 item 8 (storage faults): status 'failed', the recording could not be written at all
         // (its file could not be made); `failure_reason` says why. SQLite cannot alter a CHECK, so the
         // table is rebuilt from its live definition (columns added above survive).
-        Migration(version: 4, sql: """
+        Migration(version: 4, name: "failed recordings", sql: """
             ALTER TABLE recordings ADD COLUMN failure_reason TEXT;
-            """, prepare: { database in try rebuildRecordings(database, allowingStatus: "failed") }),
+            """, prepare: { db in try rebuildRecordings(db, allowingStatus: "failed") }),
         // Issue 9 item 1 (one recording session): the periods missing from a recording's timeline
         // (ring overflow, xrun, storage falling behind), filled with silence in the file and kept
         // here as evidence: a JSON array of `RecordingGap` (start_frame, frames, offset_ms,
         // duration_ms); NULL when the recording has none.
-        Migration(version: 5, sql: """
+        Migration(version: 5, name: "recording gaps", sql: """
             ALTER TABLE recordings ADD COLUMN gaps TEXT;
             """),
         // Issue 11 (disclosure): the register of requests, exports, listenings, the line's number.
@@ -175,60 +182,100 @@ enum Schema {
     /// The documented rebuild (sqlite.org/lang_altertable.html §7), from the table's own stored
     /// definition so columns later migrations added survive: copy into a new table whose status
     /// CHECK also allows `status`, drop the old one, rename, recreate its indexes and triggers, and
-    /// keep the AUTOINCREMENT counter (ids are never reused). Foreign keys are off during migrations.
-    static func rebuildRecordings(_ database: SQLiteDatabase, allowingStatus status: String) throws {
-        func texts(_ sql: String) throws -> [String] {
-            try database.prepare(sql).rows().compactMap { if case .text(let text) = $0.first { text } else { nil } }
-        }
-        guard let table = try texts("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'recordings'").first,
+    /// keep the AUTOINCREMENT counter (ids are never reused). The migrator runs it with foreign keys
+    /// off and checks them before it commits.
+    static func rebuildRecordings(_ db: Database, allowingStatus status: String) throws {
+        guard let table = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'recordings'"),
               table.hasPrefix("CREATE TABLE recordings ("), table.contains(statusCheckV1) else {
-            throw CatalogError.invalid(nil, reason: "catalog \(database.path): migration 3: the recordings table is not the one schema version 2 made; refusing to rebuild it")
+            throw CatalogError.invalid(nil, reason: "catalog \(db.description): migration 4: the recordings table is not the one schema version 3 made; refusing to rebuild it")
         }
-        let dependents = try texts("SELECT sql FROM sqlite_schema WHERE tbl_name = 'recordings' AND type IN ('index', 'trigger') AND sql IS NOT NULL")
-        let sequence = try database.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'recordings'").rows().first?.first ?? .integer(0)
+        let dependents = try String.fetchAll(db, sql: "SELECT sql FROM sqlite_schema WHERE tbl_name = 'recordings' AND type IN ('index', 'trigger') AND sql IS NOT NULL")
+        let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'recordings'") ?? 0
         let widened = statusCheckV1.replacingOccurrences(of: "'discarded')", with: "'discarded', '\(status)')")
-        try database.execute(table.replacingOccurrences(of: "CREATE TABLE recordings (", with: "CREATE TABLE recordings_rebuilt (")
+        // The rename must not rewrite the (dropped) table's references in other tables' definitions.
+        try db.execute(sql: "PRAGMA legacy_alter_table = ON")
+        try db.execute(sql: table.replacingOccurrences(of: "CREATE TABLE recordings (", with: "CREATE TABLE recordings_rebuilt (")
             .replacingOccurrences(of: statusCheckV1, with: widened))
-        try database.execute("""
+        try db.execute(sql: """
             INSERT INTO recordings_rebuilt SELECT * FROM recordings;
             DROP TABLE recordings;
             ALTER TABLE recordings_rebuilt RENAME TO recordings;
             """)
-        for sql in dependents { try database.execute(sql) }
-        try database.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'recordings'").run([sequence])
-        guard try database.prepare("PRAGMA foreign_key_check").rows().isEmpty else {
-            throw CatalogError.invalid(nil, reason: "catalog \(database.path): migration 3: rebuilding recordings would break a foreign key; nothing was changed")
+        for sql in dependents { try db.execute(sql: sql) }
+        try db.execute(sql: "UPDATE sqlite_sequence SET seq = ? WHERE name = 'recordings'", arguments: [sequence])
+        try db.execute(sql: "PRAGMA legacy_alter_table = OFF")
+        guard try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty else {
+            throw CatalogError.invalid(nil, reason: "catalog \(db.description): migration 4: rebuilding recordings would break a foreign key; nothing was changed")
         }
     }
 
-    static var currentVersion: Int64 { migrations.last!.version }
+    static var currentVersion: Int64 { migrations.last?.version ?? 0 }
 
-    /// Connection settings (per connection, so on every open), then any pending migrations.
+    /// The migrator over `migrations`. A step the catalog already has by its `user_version` (a
+    /// catalog from before GRDB) only gets its `grdb_migrations` row; every step sets user_version.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in migrations {
+            migrator.registerMigration(migration.identifier) { db in
+                guard try userVersion(db) < migration.version else { return }
+                try migration.prepare?(db)
+                try db.execute(sql: migration.sql)
+                try db.execute(sql: "PRAGMA user_version = \(migration.version)")
+            }
+        }
+        return migrator
+    }
+
+    static func userVersion(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+    }
+
+    /// Connection settings (GRDB applies them on open), then any pending migrations.
     static func open(path: String) throws -> StoreConnection {
         do { try makePrivate(path) } catch { throw CatalogError.file(error) }
-        let database: SQLiteDatabase
-        do {
-            database = try SQLiteDatabase(path: path)
-        } catch {
-            throw CatalogError.database(path: path, action: "opening", error)
-        }
-        let connection = StoreConnection(database)
-        try connection.read("setting up the connection") { database in
-            // Wait for another process's write instead of failing at once with SQLITE_BUSY.
-            try database.execute("PRAGMA busy_timeout = 5000")
-            let mode = try database.prepare("PRAGMA journal_mode = WAL").rows().first?.first
-            guard mode == .text("wal") else {
-                guard case .text(let name) = mode else { throw CatalogError.notWAL(path: path, journalMode: "unknown") }
-                throw CatalogError.notWAL(path: path, journalMode: name)
-            }
+        var configuration = Configuration()
+        // Wait for another process's write instead of failing at once with SQLITE_BUSY.
+        configuration.busyMode = .timeout(5)
+        configuration.label = path
+        configuration.prepareDatabase { db in
+            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            guard mode == "wal" else { throw CatalogError.notWAL(path: path, journalMode: mode ?? "unknown") }
             // FULL: a commit is on flash (WAL fsync'ed) before the call returns — a state change the
-            // audit log reports must survive a power cut. Foreign keys go on after the migrations
-            // (a table rebuild needs them off; the pragma cannot change inside a transaction).
-            try database.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON")
+            // audit log reports must survive a power cut.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        while try connection.write("migrating the schema", { database in try migrateOneStep(database, path: path) }) {}
-        try connection.read("setting up the connection") { database in
-            try database.execute("PRAGMA legacy_alter_table = OFF; PRAGMA foreign_keys = ON")
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch let error as DatabaseError {
+            throw CatalogError.database(path: path, action: "opening", SQLiteFailure(error))
+        }
+        let connection = StoreConnection(queue, path: path)
+        let migrator = Self.migrator
+        let version = try connection.read("reading the schema version") { db in try userVersion(db) }
+        let superseded = try connection.read("reading the schema version") { db in
+            try db.tableExists("grdb_migrations") && migrator.hasBeenSuperseded(db)
+        }
+        guard version <= currentVersion, !superseded else {
+            throw CatalogError.schemaTooNew(path: path, version: version, supported: currentVersion)
+        }
+        // Two processes opening a fresh catalog at once: the one that reaches the write lock second
+        // finds the step already applied (its user_version check skips the work, its
+        // grdb_migrations row collides) and rolls back; it tries again from what is now applied,
+        // as long as the other process is making progress.
+        var applied = -1
+        while true {
+            do {
+                try migrator.migrate(queue)
+                break
+            } catch let error as DatabaseError {
+                let failure = CatalogError.database(path: path, action: "migrating the schema", SQLiteFailure(error))
+                let now = try connection.read("reading the applied migrations") { db in
+                    try db.tableExists("grdb_migrations") ? migrator.appliedIdentifiers(db).count : 0
+                }
+                guard now > applied else { throw failure }
+                applied = now
+            }
         }
         return connection
     }
@@ -238,8 +285,8 @@ enum Schema {
     /// owner of the database file. Files an older firmware left readable by others are tightened.
     static func makePrivate(_ path: String) throws(FileError) {
         do throws(FileError) {
-            try FileDescriptor.open(path, .createExclusive(permissions: 0o600)).close()
-        } catch where error.errno == EEXIST {
+            try FileDescriptor.open(path, .createExclusive(permissions: 0o600)).close(path: path)
+        } catch where error.code == .fileExists {
             for file in [path, path + "-wal", path + "-shm"] {
                 var status = stat()
                 if stat(file, &status) == 0, status.st_mode & 0o077 != 0, chmod(file, 0o600) != 0 {
@@ -247,19 +294,5 @@ enum Schema {
                 }
             }
         }
-    }
-
-    /// Applies the next pending migration; false when there is none. The version is re-read inside
-    /// the write transaction, so two processes opening a fresh catalog at once migrate it once.
-    private static func migrateOneStep(_ database: SQLiteDatabase, path: String) throws -> Bool {
-        let version = try database.userVersion()
-        guard version <= currentVersion else {
-            throw CatalogError.schemaTooNew(path: path, version: version, supported: currentVersion)
-        }
-        guard let next = migrations.first(where: { $0.version > version }) else { return false }
-        try next.prepare?(database)
-        try database.execute(next.sql)
-        try database.setUserVersion(next.version)
-        return true
     }
 }

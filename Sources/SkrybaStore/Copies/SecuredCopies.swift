@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import SkrybaSQLite
+import GRDB
 import SkrybaSystem
 
 /// One entry of the secured-copies register (R8, Wałbrzych §7.4–7.9): table `secured_copies`.
@@ -102,7 +102,7 @@ public struct SecuredCopies: Sendable {
             throw RetentionError.invalid("the request cannot have been received (\(UTCTimestamp.string(from: received))) after now; nothing was secured")
         }
         let copy = try catalog.connection.write("securing recording \(id)") { database -> SecuredCopy in
-            guard let row = try Catalog.rows(where: "id = ?", [.integer(id.rawValue)], in: database).first else {
+            guard let row = try Catalog.rows(where: "id = ?", [id.rawValue], in: database).first else {
                 throw RetentionError.noSuchRecording(id, nothingDone: "nothing was secured")
             }
             try Catalog.checkHoldable(row, nothingDone: "nothing was secured")
@@ -120,8 +120,9 @@ public struct SecuredCopies: Sendable {
                 throw RetentionError.lateCopyRequest(id, callStart: row.startUTC, lastDay: LegalTime.day(deadline.addingTimeInterval(-1)),
                                                      received: received)
             }
-            let next = try database.prepare("SELECT coalesce(max(seq), 0) + 1 FROM secured_copies").rows().first?.first
-            guard case .integer(let sequence) = next else { throw RetentionError.invalid("cannot number the copy") }
+            guard let sequence = try Int64.fetchOne(database, sql: "SELECT coalesce(max(seq), 0) + 1 FROM secured_copies") else {
+                throw RetentionError.invalid("cannot number the copy")
+            }
             let reference = "secured-copy \(sequence)"
             let time = UTCTimestamp.string(from: now)
             var extra = ["sequence": String(sequence), "source": source]
@@ -131,15 +132,15 @@ public struct SecuredCopies: Sendable {
                                           extra: extra, actor: madeBy, at: now, in: database)
             let periodTo = row.startUTC.addingTimeInterval(Double(row.durationMs ?? 0) / 1000)
             let path = "\(Self.directory)/\(sequence)-\(id).\(DataLayout.sealedExtension)"
-            try database.prepare("""
+            try database.execute(sql: """
                 INSERT INTO secured_copies (seq, recording, hold, period_from_utc, period_to_utc, caller_number, called_number,
                     request_received_utc, requested_utc, override_reason, made_by, file_path)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).run([.integer(sequence), .integer(id.rawValue), .integer(holdID), .text(UTCTimestamp.string(from: row.startUTC)),
-                          .text(UTCTimestamp.string(from: periodTo)), .optional(callerNumber ?? row.callerNumber), .text(calledNumber),
-                          .text(UTCTimestamp.string(from: received)), .text(time), .optional(late ? override : nil), .text(madeBy),
-                          .text(path)])
-            return try Self.copies(where: "seq = ?", [.integer(sequence)], in: database)[0]
+                """, arguments: [sequence, id.rawValue, holdID, UTCTimestamp.string(from: row.startUTC),
+                          UTCTimestamp.string(from: periodTo), callerNumber ?? row.callerNumber, calledNumber,
+                          UTCTimestamp.string(from: received), time, late ? override : nil, madeBy,
+                          path])
+            return try Self.copies(where: "seq = ?", [sequence], in: database)[0]
         }
         do {
             return try makeFile(of: copy, actor: madeBy, at: now)
@@ -161,28 +162,29 @@ public struct SecuredCopies: Sendable {
         let bytes: [UInt8]
         do throws(FileError) {
             try Directory.create(directory, permissions: 0o700)
-            let original = try FileDescriptor.open("\(dataDirectory)/\(source)", .readOnly)
+            let sourcePath = "\(dataDirectory)/\(source)"
+            let original = try FileDescriptor.open(sourcePath, .readOnly)
             defer { try? original.close() }
-            bytes = try original.readAll()
+            bytes = try original.readAll(path: sourcePath)
             let temporary = target + ".tmp"
             let file = try FileDescriptor.open(temporary, .truncate(permissions: 0o600))
             do throws(FileError) {
-                try file.writeAll(bytes)
-                try file.sync()
+                try file.writeAll(bytes, path: temporary)
+                try file.sync(path: temporary)
             } catch {
                 try? file.close()
                 throw error
             }
-            try file.close()
+            try file.close(path: temporary)
             try Directory.rename(temporary, to: target, directory: directory)
         } catch { throw RetentionError.file(error) }
         let sha256 = SHA256.hash(data: bytes).hex
         let expires = LegalTime.adding(months: Self.keptMonths, to: now)
         return try catalog.connection.write("registering secured copy \(copy.sequence)") { database in
             let time = UTCTimestamp.string(from: now)
-            try database.prepare("UPDATE secured_copies SET made_utc = ?, file_size = ?, file_sha256 = ?, expires_utc = ? WHERE seq = ?")
-                .run([.text(time), .integer(Int64(bytes.count)), .text(sha256), .text(UTCTimestamp.string(from: expires)),
-                      .integer(copy.sequence)])
+            try database.execute(sql: "UPDATE secured_copies SET made_utc = ?, file_size = ?, file_sha256 = ?, expires_utc = ? WHERE seq = ?",
+                                arguments: [time, Int64(bytes.count), sha256, UTCTimestamp.string(from: expires),
+                      copy.sequence])
             var details = ["sequence": String(copy.sequence), "case_ref": copy.caseReference, "file": copy.filePath,
                            "file_size": String(bytes.count), "file_sha256": sha256, "made_by": copy.madeBy,
                            "called_number": copy.calledNumber, "expires_utc": UTCTimestamp.string(from: expires),
@@ -190,7 +192,7 @@ public struct SecuredCopies: Sendable {
                            "matches_recording": String(sha256 == row.fileSHA256)]
             details["late_request_override"] = copy.overrideReason
             try AuditLog.append(.copySecured, subject: copy.recording.description, details: details, actor: actor, at: now, in: database)
-            return try Self.copies(where: "seq = ?", [.integer(copy.sequence)], in: database)[0]
+            return try Self.copies(where: "seq = ?", [copy.sequence], in: database)[0]
         }
     }
 
@@ -201,13 +203,13 @@ public struct SecuredCopies: Sendable {
             let copy = try Self.live(sequence, at: now, in: database)
             let expires = max(copy.expiresUTC ?? now, LegalTime.adding(months: Self.keptMonths, to: now))
             let time = UTCTimestamp.string(from: now)
-            try database.prepare("UPDATE secured_copies SET expires_utc = ?, renewed_utc = ? WHERE seq = ?")
-                .run([.text(UTCTimestamp.string(from: expires)), .text(time), .integer(sequence)])
+            try database.execute(sql: "UPDATE secured_copies SET expires_utc = ?, renewed_utc = ? WHERE seq = ?",
+                                arguments: [UTCTimestamp.string(from: expires), time, sequence])
             try AuditLog.append(.copyRenewed, subject: copy.recording.description,
                                 details: ["sequence": String(sequence), "previous_expires_utc": copy.expiresUTC.map(UTCTimestamp.string(from:)) ?? "-",
                                           "expires_utc": UTCTimestamp.string(from: expires)],
                                 actor: actor ?? catalog.audit.actor, at: now, in: database)
-            return try Self.copies(where: "seq = ?", [.integer(sequence)], in: database)[0]
+            return try Self.copies(where: "seq = ?", [sequence], in: database)[0]
         }
     }
 
@@ -223,11 +225,11 @@ public struct SecuredCopies: Sendable {
             if let released = copy.releasedUTC {
                 throw RetentionError.invalid("secured copy \(sequence) was already released on \(UTCTimestamp.string(from: released)) (\(copy.releaseNote ?? ""))")
             }
-            try database.prepare("UPDATE secured_copies SET released_utc = ?, release_note = ? WHERE seq = ?")
-                .run([.text(UTCTimestamp.string(from: now)), .text(note), .integer(sequence)])
+            try database.execute(sql: "UPDATE secured_copies SET released_utc = ?, release_note = ? WHERE seq = ?",
+                                arguments: [UTCTimestamp.string(from: now), note, sequence])
             try AuditLog.append(.copyReleased, subject: copy.recording.description, details: ["sequence": String(sequence), "note": note],
                                 actor: actor ?? catalog.audit.actor, at: now, in: database)
-            return try Self.copies(where: "seq = ?", [.integer(sequence)], in: database)[0]
+            return try Self.copies(where: "seq = ?", [sequence], in: database)[0]
         }
     }
 
@@ -252,7 +254,7 @@ public struct SecuredCopies: Sendable {
         try sweepDestroyed()
         let due = try catalog.connection.read("listing lapsed secured copies") { database in
             try Self.copies(where: "made_utc IS NOT NULL AND destroyed_utc IS NULL AND expires_utc <= ?",
-                            [.text(UTCTimestamp.string(from: now))], in: database)
+                            [UTCTimestamp.string(from: now)], in: database)
         }
         return try due.map { copy in
             try end(copy, note: "lapsed: kept \(Self.keptMonths) months without renewal (until \(UTCTimestamp.string(from: copy.expiresUTC ?? now)))",
@@ -266,10 +268,10 @@ public struct SecuredCopies: Sendable {
     func end(_ copy: SecuredCopy, note: String, actor: String, at now: Date) throws -> DeletedItem {
         try catalog.connection.write("destroying secured copy \(copy.sequence)") { database in
             let time = UTCTimestamp.string(from: now)
-            try database.prepare("""
+            try database.execute(sql: """
                 UPDATE secured_copies SET destroyed_utc = ?, destruction_note = ?, caller_number = NULL
                 WHERE seq = ? AND destroyed_utc IS NULL
-                """).run([.text(time), .text(note), .integer(copy.sequence)])
+                """, arguments: [time, note, copy.sequence])
             try AuditLog.append(.copyDestroyed, subject: copy.recording.description,
                                 details: ["sequence": String(copy.sequence), "note": note, "file": copy.filePath,
                                           "file_sha256": copy.fileSHA256 ?? "-", "expires_utc": copy.expiresUTC.map(UTCTimestamp.string(from:)) ?? "-"],
@@ -322,7 +324,7 @@ public struct SecuredCopies: Sendable {
 
     public func copy(sequence: Int64) throws -> SecuredCopy? {
         try catalog.connection.read("reading secured copy \(sequence)") { database in
-            try Self.copies(where: "seq = ?", [.integer(sequence)], in: database).first
+            try Self.copies(where: "seq = ?", [sequence], in: database).first
         }
     }
 
@@ -356,8 +358,8 @@ public struct SecuredCopies: Sendable {
     }
 
     /// A copy that exists and has not lapsed: what renewing, releasing and destroying need.
-    static func live(_ sequence: Int64, at now: Date, in database: SQLiteDatabase) throws -> SecuredCopy {
-        guard let copy = try copies(where: "seq = ?", [.integer(sequence)], in: database).first else {
+    static func live(_ sequence: Int64, at now: Date, in database: Database) throws -> SecuredCopy {
+        guard let copy = try copies(where: "seq = ?", [sequence], in: database).first else {
             throw RetentionError.noSuchCopy(sequence)
         }
         if let destroyed = copy.destroyedUTC { throw RetentionError.copyDestroyed(sequence, at: destroyed) }
@@ -366,14 +368,14 @@ public struct SecuredCopies: Sendable {
         return copy
     }
 
-    static func copies(where condition: String, _ values: [SQLiteValue], in database: SQLiteDatabase) throws -> [SecuredCopy] {
-        try database.prepare("""
+    static func copies(where condition: String, _ values: StatementArguments, in database: Database) throws -> [SecuredCopy] {
+        try Row.fetchAll(database, sql: """
             SELECT s.seq, s.recording, h.case_ref, s.period_from_utc, s.period_to_utc, s.caller_number, s.called_number,
                 s.request_received_utc, s.requested_utc, s.override_reason, s.made_by, s.made_utc, s.file_path, s.file_size,
                 s.file_sha256, s.expires_utc, s.renewed_utc, s.released_utc, s.release_note, s.destroyed_utc, s.destruction_note
             FROM secured_copies s JOIN holds h ON h.id = s.hold WHERE \(condition) ORDER BY s.seq
-            """).rows(values).map { values in
-            var reader = RowReader(table: "secured_copies", row: values)
+            """, arguments: values).map { values in
+            var reader = StoredRow(values, table: "secured_copies")
             let sequence = try reader.integer("seq")
             reader.key = "copy \(sequence)"
             return SecuredCopy(

@@ -1,5 +1,5 @@
 import Foundation
-import SkrybaSQLite
+import GRDB
 
 public enum HoldKind: String, Sendable, Codable, CaseIterable {
     /// Evidence in proceedings (R7): kept until the hold is released by its case reference.
@@ -39,7 +39,7 @@ extension Catalog {
         guard !ids.isEmpty else { throw RetentionError.invalid("a hold needs at least one recording; nothing was held") }
         return try connection.write("adding hold '\(reference)'") { database in
             for id in Set(ids).sorted() {
-                guard let row = try Self.rows(where: "id = ?", [.integer(id.rawValue)], in: database).first else {
+                guard let row = try Self.rows(where: "id = ?", [id.rawValue], in: database).first else {
                     throw RetentionError.noSuchRecording(id, nothingDone: "nothing was held")
                 }
                 try Self.checkHoldable(row)
@@ -63,7 +63,7 @@ extension Catalog {
             // Calls last minutes, not days: look a day back for calls still going on at `from`.
             let candidates = try Self.rows(
                 where: "line = ? AND start_utc <= ? AND start_utc >= ? AND deletion_started_utc IS NULL AND status != 'discarded'",
-                [.integer(Int64(line)), .text(UTCTimestamp.string(from: to)), .text(UTCTimestamp.string(from: from.addingTimeInterval(-86_400)))],
+                [Int64(line), UTCTimestamp.string(from: to), UTCTimestamp.string(from: from.addingTimeInterval(-86_400))],
                 in: database)
             let matching = candidates.filter { row in
                 let end = row.startUTC.addingTimeInterval(Double(row.durationMs ?? 0) / 1000)
@@ -89,9 +89,9 @@ extension Catalog {
             guard let hold = try Self.hold(reference: reference, in: database) else { throw RetentionError.noSuchHold(reference) }
             if let released = hold.releasedUTC { throw RetentionError.holdReleased(reference, at: released) }
             if hold.kind == .securedCopy {
-                let sequence = try database.prepare("SELECT s.seq FROM secured_copies s JOIN holds h ON h.id = s.hold WHERE h.case_ref = ?")
-                    .rows([.text(reference)]).first?.first
-                guard case .integer(let number) = sequence else { throw RetentionError.holdOfSecuredCopy(reference, sequence: 0) }
+                let sequence = try Int64.fetchOne(database, sql: "SELECT s.seq FROM secured_copies s JOIN holds h ON h.id = s.hold WHERE h.case_ref = ?",
+                                                  arguments: [reference])
+                guard let number = sequence else { throw RetentionError.holdOfSecuredCopy(reference, sequence: 0) }
                 throw RetentionError.holdOfSecuredCopy(reference, sequence: number)
             }
             try Self.release(reference: reference, reason: reason, actor: actor ?? audit.actor, at: now, in: database)
@@ -114,7 +114,7 @@ extension Catalog {
     public func holds(on id: RecordingID) throws -> [Hold] {
         try connection.read("listing the holds on \(id)") { database in
             try Self.holds(where: "released_utc IS NULL AND id IN (SELECT hold FROM hold_members WHERE recording = ?)",
-                           [.integer(id.rawValue)], in: database)
+                           [id.rawValue], in: database)
         }
     }
 
@@ -149,7 +149,7 @@ extension Catalog {
     /// Creates the hold (or extends an active legal one) and audits each recording added. Returns the hold's row id.
     @discardableResult
     static func hold(_ ids: [RecordingID], reference: String, kind: HoldKind, reason: String, extra: [String: String],
-                     actor: String, at now: Date, in database: SQLiteDatabase) throws -> Int64 {
+                     actor: String, at now: Date, in database: Database) throws -> Int64 {
         let time = UTCTimestamp.string(from: now)
         let holdID: Int64
         if let existing = try Self.hold(reference: reference, in: database) {
@@ -157,20 +157,20 @@ extension Catalog {
             guard existing.kind == kind, kind == .legal else {
                 throw RetentionError.invalid("hold '\(reference)' already exists; nothing was held")
             }
-            guard case .integer(let id) = try database.prepare("SELECT id FROM holds WHERE case_ref = ?").rows([.text(reference)]).first?.first else {
+            guard let id = try Int64.fetchOne(database, sql: "SELECT id FROM holds WHERE case_ref = ?", arguments: [reference]) else {
                 throw RetentionError.noSuchHold(reference)
             }
             holdID = id
         } else {
-            try database.prepare("INSERT INTO holds (case_ref, kind, reason, created_utc, created_by) VALUES (?, ?, ?, ?, ?)")
-                .run([.text(reference), .text(kind.rawValue), .text(reason), .text(time), .text(actor)])
-            holdID = database.lastInsertRowID
+            try database.execute(sql: "INSERT INTO holds (case_ref, kind, reason, created_utc, created_by) VALUES (?, ?, ?, ?, ?)",
+                                arguments: [reference, kind.rawValue, reason, time, actor])
+            holdID = database.lastInsertedRowID
         }
-        let insert = try database.prepare("INSERT OR IGNORE INTO hold_members (hold, recording, added_utc) VALUES (?, ?, ?)")
+        let insert = try database.makeStatement(sql: "INSERT OR IGNORE INTO hold_members (hold, recording, added_utc) VALUES (?, ?, ?)")
         var added: [RecordingID] = []
         for id in ids {
-            try insert.run([.integer(holdID), .integer(id.rawValue), .text(time)])
-            if database.changes > 0 { added.append(id) }
+            try insert.execute(arguments: [holdID, id.rawValue, time])
+            if database.changesCount > 0 { added.append(id) }
         }
         try syncHoldReferences(added, at: time, in: database)
         for id in added {
@@ -184,11 +184,11 @@ extension Catalog {
     }
 
     /// Marks the hold released and audits `hold-released` for each of its recordings.
-    static func release(reference: String, reason: String, actor: String, at now: Date, in database: SQLiteDatabase) throws {
+    static func release(reference: String, reason: String, actor: String, at now: Date, in database: Database) throws {
         guard let hold = try Self.hold(reference: reference, in: database) else { throw RetentionError.noSuchHold(reference) }
         let time = UTCTimestamp.string(from: now)
-        try database.prepare("UPDATE holds SET released_utc = ?, released_by = ?, release_reason = ? WHERE case_ref = ? AND released_utc IS NULL")
-            .run([.text(time), .text(actor), .text(reason), .text(reference)])
+        try database.execute(sql: "UPDATE holds SET released_utc = ?, released_by = ?, release_reason = ? WHERE case_ref = ? AND released_utc IS NULL",
+                            arguments: [time, actor, reason, reference])
         try syncHoldReferences(hold.recordings, at: time, in: database)
         for id in hold.recordings {
             try AuditLog.append(.holdReleased, subject: id.description,
@@ -199,37 +199,35 @@ extension Catalog {
     }
 
     /// Active hold references on a recording, sorted: the truth is `hold_members` joined with `holds`.
-    static func activeHoldReferences(of id: RecordingID, in database: SQLiteDatabase) throws -> [String] {
-        try database.prepare("""
+    static func activeHoldReferences(of id: RecordingID, in database: Database) throws -> [String] {
+        try String.fetchAll(database, sql: """
             SELECT h.case_ref FROM hold_members m JOIN holds h ON h.id = m.hold
             WHERE m.recording = ? AND h.released_utc IS NULL ORDER BY h.case_ref
-            """).rows([.integer(id.rawValue)]).compactMap { row in
-            if case .text(let reference) = row[0] { reference } else { nil }
-        }
+            """, arguments: [id.rawValue])
     }
 
     /// Rewrites `recordings.hold_refs` (a JSON array of active case references, NULL when none) from
     /// `hold_members`, in the same transaction as the change, for the rows given.
-    static func syncHoldReferences(_ ids: [RecordingID], at time: String, in database: SQLiteDatabase) throws {
-        let update = try database.prepare("UPDATE recordings SET hold_refs = ?, updated_utc = ? WHERE id = ?")
+    static func syncHoldReferences(_ ids: [RecordingID], at time: String, in database: Database) throws {
+        let update = try database.makeStatement(sql: "UPDATE recordings SET hold_refs = ?, updated_utc = ? WHERE id = ?")
         for id in ids {
             let references = try activeHoldReferences(of: id, in: database)
-            try update.run([references.isEmpty ? .null : .text(jsonArray(references)), .text(time), .integer(id.rawValue)])
+            try update.execute(arguments: [references.isEmpty ? nil : jsonArray(references), time, id.rawValue])
         }
     }
 
-    static func hold(reference: String, in database: SQLiteDatabase) throws -> Hold? {
-        try holds(where: "case_ref = ?", [.text(reference)], in: database).first
+    static func hold(reference: String, in database: Database) throws -> Hold? {
+        try holds(where: "case_ref = ?", [reference], in: database).first
     }
 
-    static func holds(where condition: String, _ values: [SQLiteValue], in database: SQLiteDatabase) throws -> [Hold] {
-        let rows = try database.prepare("""
+    static func holds(where condition: String, _ values: StatementArguments, in database: Database) throws -> [Hold] {
+        let rows = try Row.fetchAll(database, sql: """
             SELECT id, case_ref, kind, reason, created_utc, created_by, released_utc, released_by, release_reason
             FROM holds WHERE \(condition) ORDER BY id
-            """).rows(values)
-        let members = try database.prepare("SELECT recording FROM hold_members WHERE hold = ? ORDER BY recording")
+            """, arguments: values)
+        let members = try database.makeStatement(sql: "SELECT recording FROM hold_members WHERE hold = ? ORDER BY recording")
         return try rows.map { values in
-            var reader = RowReader(table: "holds", row: values)
+            var reader = StoredRow(values, table: "holds")
             let id = try reader.integer("id")
             reader.key = "hold \(id)"
             let reference = try reader.text("case_ref")
@@ -238,9 +236,7 @@ extension Catalog {
             let created = try reader.date("created_utc"), createdBy = try reader.text("created_by")
             let released = try reader.optionalDate("released_utc"), releasedBy = try reader.optionalText("released_by")
             let releaseReason = try reader.optionalText("release_reason")
-            let recordings = try members.rows([.integer(id)]).compactMap { row -> RecordingID? in
-                if case .integer(let value) = row[0] { RecordingID(rawValue: value) } else { nil }
-            }
+            let recordings = try Int64.fetchAll(members, arguments: [id]).map(RecordingID.init(rawValue:))
             return Hold(caseReference: reference, kind: kind, reason: reason, createdUTC: created, createdBy: createdBy,
                         releasedUTC: released, releasedBy: releasedBy, releaseReason: releaseReason, recordings: recordings)
         }

@@ -70,7 +70,7 @@ public struct DeviceKey: Sendable {
         do throws(FileError) {
             let file = try FileDescriptor.open(path, .readOnly)
             defer { try? file.close() }
-            bytes = try file.readAll()
+            bytes = try file.readAll(path: path)
         } catch { throw .file(error) }
         return try DeviceKey(path: path, seed: PKCS8.seed(fromPEM: String(decoding: bytes, as: UTF8.self), path: path))
     }
@@ -95,13 +95,13 @@ public struct DeviceKey: Sendable {
             do throws(FileError) {
                 // The file may be a leftover of a crash, created under another umask.
                 guard fchmod(file.rawValue, 0o600) == 0 else { throw FileError(operation: "fchmod", path: temporary, errno: errno) }
-                try file.writeAll(Array(PKCS8.pem(seed: key.rawRepresentation).utf8))
-                try file.sync()
+                try file.writeAll(Array(PKCS8.pem(seed: key.rawRepresentation).utf8), path: temporary)
+                try file.sync(path: temporary)
             } catch {
                 try? file.close()
                 throw error
             }
-            try file.close()
+            try file.close(path: temporary)
             try Directory.rename(temporary, to: path, directory: directory)
         } catch { throw .file(error) }
         return try DeviceKey(path: path, seed: key.rawRepresentation)

@@ -144,7 +144,7 @@ public enum Fsck {
                                message: "was recording but no file was ever created; closed as interrupted with no audio")
         }
         let path = "\(dataDirectory)/\(relative)"
-        guard let bytes = try? FileDescriptor.open(path, .readOnly).readingAll() else {
+        guard let bytes = try? FileDescriptor.open(path, .readOnly).readingAll(path: path) else {
             try catalog.finish(id, status: .interrupted, endFrame: nil, durationMs: 0, fileSize: nil, fileSHA256: nil,
                                reason: "its file \(relative) is missing", at: now)
             return FsckFinding(kind: .rowWithoutFile, subject: "\(id)", message: "was recording but \(relative) is missing; closed as interrupted")
@@ -162,8 +162,7 @@ public enum Fsck {
         case .torn(let offset, let reason):
             let file = try FileDescriptor.open(path, .readWrite)
             defer { try? file.close() }
-            try file.truncate(to: Int64(offset))
-            try file.sync()
+            try file.truncateDurably(to: Int64(offset), path: path)
             kept = bytes[0..<offset]
             note = "; torn tail cut at byte \(offset) (\(reason))"
         case .corrupted(_, let reason):
@@ -192,12 +191,12 @@ public enum Fsck {
             return FsckFinding(kind: .rowWithoutFile, subject: "\(row.id)", message: "\(row.status.rawValue) but \(relative) is missing")
         }
         defer { try? file.close() }
-        let size = try file.size()
+        let size = try file.size(path: path)
         if let expected = row.fileSize, expected != size {
             return FsckFinding(kind: .fileChanged, subject: "\(row.id)",
                                message: "\(relative) is \(size) bytes but the catalog recorded \(expected); left untouched")
         }
-        if deep, let expected = row.fileSHA256, sha256(try file.readAll()[...]) != expected {
+        if deep, let expected = row.fileSHA256, sha256(try file.readAll(path: path)[...]) != expected {
             return FsckFinding(kind: .fileChanged, subject: "\(row.id)",
                                message: "\(relative) no longer has the SHA-256 the catalog recorded; left untouched")
         }
@@ -209,8 +208,8 @@ public enum Fsck {
 
 extension FileDescriptor {
     /// Reads the whole file and closes it.
-    func readingAll() throws -> [UInt8] {
+    func readingAll(path: String) throws(FileError) -> [UInt8] {
         defer { try? close() }
-        return try readAll()
+        return try readAll(path: path)
     }
 }

@@ -64,12 +64,12 @@ public struct StorageReserve: Sendable {
             do throws(FileError) {
                 let status = posix_fallocate(file.rawValue, 0, off_t(size))
                 if status != 0 { throw FileError(operation: "posix_fallocate", path: temporary, errno: status) }
-                try file.sync()
+                try file.sync(path: temporary)
             } catch {
                 try? file.close()
                 throw error
             }
-            try file.close()
+            try file.close(path: temporary)
             try Directory.rename(temporary, to: path, directory: dataDirectory)
             return true
         } catch {

@@ -1,5 +1,5 @@
 import Foundation
-import SkrybaSQLite
+import GRDB
 
 /// A recording found for a request, with the office line's own number.
 public struct Candidate: Sendable, Equatable {
@@ -136,7 +136,7 @@ public struct RequestRegister: Sendable {
         }
     }
 
-    private func checkGrantable(_ request: DisclosureRequest, in database: SQLiteDatabase) throws {
+    private func checkGrantable(_ request: DisclosureRequest, in database: Database) throws {
         let reference = request.reference
         guard !request.recordings.isEmpty else {
             throw RequestError.refused("cannot grant \(reference): no recording is linked to it (find them with: skryba requests search, then skryba requests link)")

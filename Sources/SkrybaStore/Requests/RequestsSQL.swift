@@ -1,9 +1,8 @@
 import Foundation
-import SkrybaSQLite
+import GRDB
 
 /// Every SQL statement of the register of requests, the recording search, the numbers of a call,
-/// exports and listenings: one file, so the catalog's move to another SQLite layer ports it in one
-/// place. The logic is in RequestRegister.swift. docs/disclosure.md explains the tables.
+/// exports and listenings, on GRDB: one file. The logic is in RequestRegister.swift. docs/disclosure.md explains the tables.
 enum RequestsSQL {
     /// Schema version 6 (issue 11): the register of requests and what hangs off it.
     /// `caller_number` exists since version 1 (caller ID of incoming calls); `line_number` is the
@@ -11,7 +10,7 @@ enum RequestsSQL {
     /// and the calling number of an outgoing one, whose called number is `dialed_digits`. So no
     /// personal number is stored twice, and the erasures that clear caller_number/dialed_digits
     /// stay complete.
-    static let migration = Schema.Migration(version: 6, sql: """
+    static let migration = Schema.Migration(version: 6, name: "the register of requests", sql: """
         ALTER TABLE recordings ADD COLUMN line_number TEXT;
         CREATE INDEX recordings_by_caller_number ON recordings (caller_number) WHERE caller_number IS NOT NULL;
 
@@ -90,61 +89,57 @@ enum RequestsSQL {
 
     // MARK: Requests
 
-    static func nextNumber(year: Int, in database: SQLiteDatabase) throws -> Int64 {
-        let row = try database.prepare("SELECT coalesce(max(number), 0) + 1 FROM requests WHERE year = ?").rows([.integer(Int64(year))])
-        guard case .integer(let next) = row.first?.first else { return 1 }
-        return next
+    static func nextNumber(year: Int, in database: Database) throws -> Int64 {
+        try Int64.fetchOne(database, sql: "SELECT coalesce(max(number), 0) + 1 FROM requests WHERE year = ?", arguments: [year]) ?? 1
     }
 
     static func insert(_ new: NewRequest, reference: String, year: Int, number: Int64, by actor: String, at now: Date,
-                       in database: SQLiteDatabase) throws {
-        try database.prepare("""
+                       in database: Database) throws {
+        try database.execute(sql: """
             INSERT INTO requests (reference, year, number, kind, received_utc, registered_utc, registered_by, requester_name,
                 requester_address, requester_phone, requester_email, call_time, call_number, concerning, authority, legal_basis,
                 approver, approver_name, case_reference, secured_copy)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).run([
-                .text(reference), .integer(Int64(year)), .integer(number), .text(new.kind.rawValue),
-                .text(UTCTimestamp.string(from: new.receivedUTC)), .text(UTCTimestamp.string(from: now)), .text(actor),
-                .optional(new.requesterName), .optional(new.requesterAddress), .optional(new.requesterPhone),
-                .optional(new.requesterEmail), .optional(new.callTime), .optional(new.callNumber), .optional(new.concerning),
-                .optional(new.authority?.rawValue), .optional(new.legalBasis), .optional(new.approver?.rawValue),
-                .optional(new.approverName), .optional(new.caseReference), .optional(new.securedCopy),
+            """, arguments: [
+                reference, year, number, new.kind.rawValue,
+                UTCTimestamp.string(from: new.receivedUTC), UTCTimestamp.string(from: now), actor,
+                new.requesterName, new.requesterAddress, new.requesterPhone,
+                new.requesterEmail, new.callTime, new.callNumber, new.concerning,
+                new.authority?.rawValue, new.legalBasis, new.approver?.rawValue,
+                new.approverName, new.caseReference, new.securedCopy,
             ])
     }
 
     static func setOpinion(_ role: OpinionRole, reference: String, text: String, by actor: String, at now: Date,
-                           in database: SQLiteDatabase) throws {
+                           in database: Database) throws {
         let column = role == .dpo ? "dpo_opinion" : "head_opinion"
-        try database.prepare("UPDATE requests SET \(column) = ?, \(column)_by = ?, \(column)_utc = ? WHERE reference = ?")
-            .run([.text(text), .text(actor), .text(UTCTimestamp.string(from: now)), .text(reference)])
+        try database.execute(sql: "UPDATE requests SET \(column) = ?, \(column)_by = ?, \(column)_utc = ? WHERE reference = ?",
+                             arguments: [text, actor, UTCTimestamp.string(from: now), reference])
     }
 
-    static func link(_ id: RecordingID, to reference: String, in database: SQLiteDatabase) throws {
-        try database.prepare("INSERT OR IGNORE INTO request_recordings (request, recording) VALUES (?, ?)")
-            .run([.text(reference), .integer(id.rawValue)])
+    static func link(_ id: RecordingID, to reference: String, in database: Database) throws {
+        try database.execute(sql: "INSERT OR IGNORE INTO request_recordings (request, recording) VALUES (?, ?)",
+                             arguments: [reference, id.rawValue])
     }
 
     static func decide(_ reference: String, decision: RequestDecision, by actor: String, reason: String, includesRestricted: Bool,
-                       notice: String?, at now: Date, in database: SQLiteDatabase) throws {
-        try database.prepare("""
+                       notice: String?, at now: Date, in database: Database) throws {
+        try database.execute(sql: """
             UPDATE requests SET decision = ?, decided_by = ?, decided_utc = ?, decision_reason = ?, includes_restricted = ?, notice = ?
             WHERE reference = ?
-            """).run([.text(decision.rawValue), .text(actor), .text(UTCTimestamp.string(from: now)), .text(reason),
-                      .optional(includesRestricted), .optional(notice), .text(reference)])
+            """, arguments: [decision.rawValue, actor, UTCTimestamp.string(from: now), reason, includesRestricted ? 1 : 0, notice, reference])
     }
 
-    static func requests(where condition: String, _ values: [SQLiteValue], in database: SQLiteDatabase) throws -> [DisclosureRequest] {
-        let rows = try database.prepare("""
+    static func requests(where condition: String, _ values: StatementArguments, in database: Database) throws -> [DisclosureRequest] {
+        let rows = try Row.fetchAll(database, sql: """
             SELECT reference, kind, received_utc, registered_utc, registered_by, requester_name, requester_address, requester_phone,
                 requester_email, call_time, call_number, concerning, authority, legal_basis, approver, approver_name, case_reference,
                 secured_copy, dpo_opinion, dpo_opinion_by, dpo_opinion_utc, head_opinion, head_opinion_by, head_opinion_utc,
                 decision, decided_by, decided_utc, decision_reason, includes_restricted, notice
             FROM requests WHERE \(condition) ORDER BY year, number
-            """).rows(values)
-        let linked = try database.prepare("SELECT recording FROM request_recordings WHERE request = ? ORDER BY recording")
+            """, arguments: values)
         return try rows.map { row in
-            var reader = RowReader(table: "requests", row: row)
+            var reader = StoredRow(row, table: "requests")
             let reference = try reader.text("reference")
             reader.key = reference
             var request = DisclosureRequest(
@@ -169,8 +164,9 @@ enum RequestsSQL {
             request.decisionReason = try reader.optionalText("decision_reason")
             request.includesRestricted = try reader.integer("includes_restricted") != 0
             request.notice = try reader.optionalText("notice")
-            request.recordings = try linked.rows([.text(reference)]).map { values in
-                var reader = RowReader(table: "request_recordings", row: values)
+            request.recordings = try Row.fetchAll(database, sql: "SELECT recording FROM request_recordings WHERE request = ? ORDER BY recording",
+                                                  arguments: [reference]).map { row in
+                var reader = StoredRow(row, table: "request_recordings")
                 reader.key = reference
                 return RecordingID(rawValue: try reader.integer("recording"))
             }
@@ -178,129 +174,123 @@ enum RequestsSQL {
         }
     }
 
-    static func request(_ reference: String, in database: SQLiteDatabase) throws -> DisclosureRequest {
-        guard let request = try requests(where: "reference = ?", [.text(reference)], in: database).first else {
+    static func request(_ reference: String, in database: Database) throws -> DisclosureRequest {
+        guard let request = try requests(where: "reference = ?", [reference], in: database).first else {
             throw RequestError.noSuchRequest(reference)
         }
         return request
     }
 
-    static func securedCopyRecording(sequence: Int64, in database: SQLiteDatabase) throws -> RecordingID? {
-        let row = try database.prepare("SELECT recording FROM secured_copies WHERE seq = ?").rows([.integer(sequence)]).first
-        guard case .integer(let id) = row?.first else { return nil }
-        return RecordingID(rawValue: id)
+    static func securedCopyRecording(sequence: Int64, in database: Database) throws -> RecordingID? {
+        try Int64.fetchOne(database, sql: "SELECT recording FROM secured_copies WHERE seq = ?", arguments: [sequence])
+            .map(RecordingID.init(rawValue:))
     }
 
     /// The secured copy's file of `id` that still exists, for a recording whose own file retention deleted.
-    static func securedCopyFile(of id: RecordingID, in database: SQLiteDatabase) throws -> String? {
-        let row = try database.prepare("""
+    static func securedCopyFile(of id: RecordingID, in database: Database) throws -> String? {
+        try String.fetchOne(database, sql: """
             SELECT file_path FROM secured_copies WHERE recording = ? AND made_utc IS NOT NULL AND destroyed_utc IS NULL ORDER BY seq LIMIT 1
-            """).rows([.integer(id.rawValue)]).first
-        guard case .text(let path) = row?.first else { return nil }
-        return path
+            """, arguments: [id.rawValue])
     }
 
     // MARK: Numbers and search
 
     /// The caller ID learnt during the call (when the row has none yet) and the line's own number.
     /// Never on a discarded or failed row: nothing personal of those calls is kept.
-    static func recordNumbers(_ id: RecordingID, callerNumber: String?, lineNumber: String?, in database: SQLiteDatabase) throws {
-        try database.prepare("""
+    static func recordNumbers(_ id: RecordingID, callerNumber: String?, lineNumber: String?, in database: Database) throws {
+        try database.execute(sql: """
             UPDATE recordings SET caller_number = coalesce(caller_number, ?), line_number = coalesce(?, line_number)
             WHERE id = ? AND status NOT IN ('discarded', 'failed') AND deletion_started_utc IS NULL
-            """).run([.optional(callerNumber), .optional(lineNumber), .integer(id.rawValue)])
+            """, arguments: [callerNumber, lineNumber, id.rawValue])
     }
 
-    static func lineNumber(of id: RecordingID, in database: SQLiteDatabase) throws -> String? {
-        let row = try database.prepare("SELECT line_number FROM recordings WHERE id = ?").rows([.integer(id.rawValue)]).first
-        guard case .text(let number) = row?.first else { return nil }
-        return number
+    static func lineNumber(of id: RecordingID, in database: Database) throws -> String? {
+        try String.fetchOne(database, sql: "SELECT line_number FROM recordings WHERE id = ?", arguments: [id.rawValue])
     }
 
     /// Candidates by line and time in SQL; numbers are compared as digits by the caller (see PhoneNumber).
-    static func candidates(_ search: RecordingSearch, in database: SQLiteDatabase) throws -> [(RecordingRow, String?)] {
+    static func candidates(_ search: RecordingSearch, in database: Database) throws -> [(RecordingRow, String?)] {
         var conditions = ["deletion_started_utc IS NULL", "status NOT IN ('discarded', 'failed')"]
-        var values: [SQLiteValue] = []
+        var values: [any DatabaseValueConvertible] = []
         if let line = search.line {
             conditions.append("line = ?")
-            values.append(.integer(Int64(line)))
+            values.append(line)
         }
         if let around = search.around {
             conditions.append("start_utc BETWEEN ? AND ?")
-            values += [.text(UTCTimestamp.string(from: around.addingTimeInterval(-search.window))),
-                       .text(UTCTimestamp.string(from: around.addingTimeInterval(search.window)))]
+            values += [UTCTimestamp.string(from: around.addingTimeInterval(-search.window)),
+                       UTCTimestamp.string(from: around.addingTimeInterval(search.window))]
         }
         if let day = search.day {
             conditions.append("start_utc >= ? AND start_utc < ?")
-            values += [.text(UTCTimestamp.string(from: day.lowerBound)), .text(UTCTimestamp.string(from: day.upperBound))]
+            values += [UTCTimestamp.string(from: day.lowerBound), UTCTimestamp.string(from: day.upperBound)]
         }
-        let rows = try Catalog.rows(where: conditions.joined(separator: " AND "), values, in: database)
+        let rows = try Catalog.rows(where: conditions.joined(separator: " AND "), StatementArguments(values), in: database)
         return try rows.map { ($0, try lineNumber(of: $0.id, in: database)) }
     }
 
     // MARK: Exports and listenings
 
     static func startExport(kind: ExportPlan.Kind, request: String?, client: ExportClient, at now: Date,
-                            in database: SQLiteDatabase) throws -> Int64 {
-        try database.prepare("""
+                            in database: Database) throws -> Int64 {
+        try database.execute(sql: """
             INSERT INTO exports (kind, request, key_fingerprint, key_comment, address, started_utc) VALUES (?, ?, ?, ?, ?, ?)
-            """).run([.text(kind.rawValue), .optional(request), .text(client.keyFingerprint), .text(client.keyComment),
-                      .optional(client.address), .text(UTCTimestamp.string(from: now))])
-        return database.lastInsertRowID
+            """, arguments: [kind.rawValue, request, client.keyFingerprint, client.keyComment, client.address,
+                             UTCTimestamp.string(from: now)])
+        return database.lastInsertedRowID
     }
 
     static func finishExport(_ id: Int64, completed: Bool, bytes: UInt64, manifestSHA256: String?, at now: Date,
-                             in database: SQLiteDatabase) throws {
-        try database.prepare("UPDATE exports SET finished_utc = ?, outcome = ?, bytes = ?, manifest_sha256 = ? WHERE id = ?")
-            .run([.text(UTCTimestamp.string(from: now)), .text(completed ? "completed" : "incomplete"),
-                  .integer(Int64(clamping: bytes)), .optional(manifestSHA256), .integer(id)])
+                             in database: Database) throws {
+        try database.execute(sql: "UPDATE exports SET finished_utc = ?, outcome = ?, bytes = ?, manifest_sha256 = ? WHERE id = ?",
+                             arguments: [UTCTimestamp.string(from: now), completed ? "completed" : "incomplete",
+                                         Int64(clamping: bytes), manifestSHA256, id])
     }
 
-    static func completedExport(request: String, manifestSHA256: String, in database: SQLiteDatabase) throws -> Bool {
-        try !database.prepare("SELECT 1 FROM exports WHERE request = ? AND manifest_sha256 = ? AND outcome = 'completed'")
-            .rows([.text(request), .text(manifestSHA256)]).isEmpty
+    static func completedExport(request: String, manifestSHA256: String, in database: Database) throws -> Bool {
+        try Bool.fetchOne(database, sql: "SELECT 1 FROM exports WHERE request = ? AND manifest_sha256 = ? AND outcome = 'completed'",
+                          arguments: [request, manifestSHA256]) != nil
     }
 
-    static func insertListening(_ listening: Listening, in database: SQLiteDatabase) throws {
-        try database.prepare("""
+    static func insertListening(_ listening: Listening, in database: Database) throws {
+        try database.execute(sql: """
             INSERT INTO listenings (request, listened_by, present, started_utc, ended_utc, recordings, record_sha256, signer, imported_utc)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).run([.text(listening.request), .text(listening.listenedBy), .text(jsonArray(listening.present)),
-                      .text(UTCTimestamp.string(from: listening.startedUTC)), .text(UTCTimestamp.string(from: listening.endedUTC)),
-                      .text(jsonArray(listening.recordings.map(\.description))), .text(listening.recordSHA256),
-                      .text(listening.signer), .text(UTCTimestamp.string(from: listening.importedUTC))])
+            """, arguments: [listening.request, listening.listenedBy, jsonArray(listening.present),
+                             UTCTimestamp.string(from: listening.startedUTC), UTCTimestamp.string(from: listening.endedUTC),
+                             jsonArray(listening.recordings.map(\.description)), listening.recordSHA256,
+                             listening.signer, UTCTimestamp.string(from: listening.importedUTC)])
     }
 
-    static func listeningImported(sha256: String, in database: SQLiteDatabase) throws -> Bool {
-        try !database.prepare("SELECT 1 FROM listenings WHERE record_sha256 = ?").rows([.text(sha256)]).isEmpty
+    static func listeningImported(sha256: String, in database: Database) throws -> Bool {
+        try Bool.fetchOne(database, sql: "SELECT 1 FROM listenings WHERE record_sha256 = ?", arguments: [sha256]) != nil
     }
 
-    static func listenings(request: String, in database: SQLiteDatabase) throws -> [Listening] {
-        try database.prepare("""
+    static func listenings(request: String, in database: Database) throws -> [Listening] {
+        try Row.fetchAll(database, sql: """
             SELECT request, listened_by, present, started_utc, ended_utc, recordings, record_sha256, signer, imported_utc
             FROM listenings WHERE request = ? ORDER BY id
-            """).rows([.text(request)]).map { row in
-            var reader = RowReader(table: "listenings", row: row)
+            """, arguments: [request]).map { row in
+            var reader = StoredRow(row, table: "listenings")
             reader.key = request
             return Listening(request: try reader.text("request"), listenedBy: try reader.text("listened_by"),
-                             present: try reader.optionalStringArray("present") ?? [], startedUTC: try reader.date("started_utc"),
+                             present: try reader.optionalJSON("present", as: [String].self) ?? [], startedUTC: try reader.date("started_utc"),
                              endedUTC: try reader.date("ended_utc"),
-                             recordings: (try reader.optionalStringArray("recordings") ?? []).compactMap(RecordingID.init),
+                             recordings: (try reader.optionalJSON("recordings", as: [String].self) ?? []).compactMap(RecordingID.init),
                              recordSHA256: try reader.text("record_sha256"), signer: try reader.text("signer"),
                              importedUTC: try reader.date("imported_utc"))
         }
     }
 
     /// The first audit entry about any of `subjects` (recordings, the request), or nil.
-    static func firstEntry(about subjects: [String], in database: SQLiteDatabase) throws -> Int64? {
+    static func firstEntry(about subjects: [String], in database: Database) throws -> Int64? {
         guard !subjects.isEmpty else { return nil }
         let marks = Array(repeating: "?", count: subjects.count).joined(separator: ", ")
-        let row = try database.prepare("SELECT min(seq) FROM audit_log WHERE subject IN (\(marks))").rows(subjects.map(SQLiteValue.text)).first
-        guard case .integer(let seq) = row?.first else { return nil }
-        return seq
+        return try Int64.fetchOne(database, sql: "SELECT min(seq) FROM audit_log WHERE subject IN (\(marks))",
+                                  arguments: StatementArguments(subjects))
     }
 
-    static func checkpoints(_ range: ClosedRange<Int64>, in database: SQLiteDatabase) throws -> [AuditCheckpoint] {
+    static func checkpoints(_ range: ClosedRange<Int64>, in database: Database) throws -> [AuditCheckpoint] {
         try AuditLog.checkpoints(in: database).filter { range.contains($0.seq) }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import SkrybaSQLite
+import GRDB
 
 /// What a retention policy does to the rows already in the catalog (`retentionPreview`,
 /// `followRetentionPolicy`, `applyRetentionPolicy`).
@@ -72,7 +72,7 @@ extension Catalog {
     public func retentionPreview(_ policy: RetentionPolicy, at now: Date) throws -> RetentionPlan {
         if let problem = policy.problems.first { throw RetentionError.invalid("retention policy: \(problem)") }
         return try connection.read("previewing a retention policy") { database in
-            try database.transaction(.deferred) { try Self.retentionPlan(policy, at: now, in: database) }
+            try Self.retentionPlan(policy, at: now, in: database)
         }
     }
 
@@ -87,24 +87,24 @@ extension Catalog {
         return try connection.write("following the retention policy") { database in
             // Cheap first (one pass in SQLite, a handful of groups): a row's rule names its period, and
             // its deadline is that period from its start, so rules that match mean nothing to change.
-            let groups = try database.prepare("""
+            let groups = try Row.fetchAll(database, sql: """
                 SELECT DISTINCT line, direction, retention_rule FROM recordings
                 WHERE deletion_started_utc IS NULL AND status != 'discarded' AND retention_rule IS NOT NULL
-                """).rows()
+                """)
             let follows = groups.allSatisfy { group in
-                guard case .integer(let line) = group[0], case .text(let direction) = group[1], case .text(let rule) = group[2],
-                      let direction = RecordingDirection(rawValue: direction) else { return false }
+                guard let line = group["line"] as Int64?, let direction = RecordingDirection(rawValue: group["direction"] ?? ""),
+                      let rule = group["retention_rule"] as String? else { return false }
                 return policy.period(line: Int(line), direction: direction).rule == rule
             }
             guard !follows else { return nil }
             let plan = try Self.retentionPlan(policy, at: now, includeUnscheduled: false, in: database)
             guard !plan.changes.isEmpty else { return nil }
-            let previous = try database.prepare("""
+            let previous = try Row.fetchOne(database, sql: """
                 SELECT kind, details FROM audit_log WHERE kind IN ('retention-policy-changed', 'retention-policy-applied', 'retention-scheduled')
                 ORDER BY seq DESC LIMIT 1
-                """).rows().first
+                """)
             var old = "unknown"
-            if let previous, case .text(let kind) = previous[0], case .text(let details) = previous[1],
+            if let previous, let kind = previous["kind"] as String?, let details = previous["details"] as String?,
                let decoded = try? JSONDecoder().decode([String: String].self, from: Data(details.utf8)) {
                 old = decoded[kind == AuditKind.retentionPolicyChanged.rawValue ? "new_policy" : "policy"] ?? old
             }
@@ -121,7 +121,7 @@ extension Catalog {
     /// The one computation behind apply, preview and follow: rows not being deleted, not discarded
     /// (and, unless `includeUnscheduled`, already scheduled), with the deadline `policy` gives them.
     static func retentionPlan(_ policy: RetentionPolicy, at now: Date, includeUnscheduled: Bool = true,
-                              in database: SQLiteDatabase) throws -> RetentionPlan {
+                              in database: Database) throws -> RetentionPlan {
         let rows = try rows(where: "deletion_started_utc IS NULL AND status != 'discarded'", [], in: database)
         var plan = RetentionPlan(changes: [], dueNow: [], earlier: 0)
         for row in rows {
@@ -144,10 +144,10 @@ extension Catalog {
     /// Recordings in id order, without deleted ones (and without restricted ones unless asked).
     public func recordings(status: RecordingStatus? = nil, includeDeleted: Bool, includeRestricted: Bool) throws -> [RecordingRow] {
         var conditions = ["1"]
-        var values: [SQLiteValue] = []
+        var values: StatementArguments = []
         if let status {
             conditions.append("status = ?")
-            values.append(.text(status.rawValue))
+            values += [status.rawValue]
         }
         if !includeDeleted { conditions.append("deletion_started_utc IS NULL") }
         if !includeRestricted { conditions.append("restricted_utc IS NULL") }
@@ -165,13 +165,13 @@ extension Catalog {
         }
     }
 
-    static func stamp(_ rows: [RecordingRow], policy: RetentionPolicy, at now: Date, in database: SQLiteDatabase) throws {
-        let update = try database.prepare("UPDATE recordings SET retention_deadline_utc = ?, retention_rule = ?, updated_utc = ? WHERE id = ?")
+    static func stamp(_ rows: [RecordingRow], policy: RetentionPolicy, at now: Date, in database: Database) throws {
+        let update = try database.makeStatement(sql: "UPDATE recordings SET retention_deadline_utc = ?, retention_rule = ?, updated_utc = ? WHERE id = ?")
         let time = UTCTimestamp.string(from: now)
         for row in rows {
             let period = policy.period(line: row.line, direction: row.direction)
-            try update.run([.optional(period.deadline(from: row.startUTC).map(UTCTimestamp.string(from:))), .text(period.rule),
-                            .text(time), .integer(row.id.rawValue)])
+            try update.execute(arguments: [period.deadline(from: row.startUTC).map(UTCTimestamp.string(from:)), period.rule,
+                            time, row.id.rawValue])
         }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import SkrybaSQLite
+import GRDB
 import SkrybaSystem
 
 /// Where a deletion can be cut short (tests simulate a power cut there; fsck finishes the rest).
@@ -46,10 +46,10 @@ enum Deletion {
             let holds = try Catalog.activeHoldReferences(of: id, in: database)
             guard let rule = try admit(row, holds) else { return nil }
             let time = UTCTimestamp.string(from: now)
-            try database.prepare("""
+            try database.execute(sql: """
                 UPDATE recordings SET deletion_started_utc = ?, deletion_rule = ?, updated_utc = ?
                 WHERE id = ? AND deletion_started_utc IS NULL
-                """).run([.text(time), .text(rule), .text(time), .integer(id.rawValue)])
+                """, arguments: [time, rule, time, id.rawValue])
             var details = ["rule": rule]
             details["deadline_utc"] = row.retentionDeadlineUTC.map(UTCTimestamp.string(from:))
             details["file"] = row.filePath
@@ -77,14 +77,14 @@ enum Deletion {
         if interruptAfter == .fileRemoved { throw SimulatedPowerLoss() }
         let time = UTCTimestamp.string(from: now)
         try catalog.connection.write("marking recording \(id) deleted") { database in
-            try database.prepare("""
+            try database.execute(sql: """
                 UPDATE recordings SET deleted_utc = ?, caller_number = NULL, dialed_digits = NULL, hold_refs = NULL, updated_utc = ?
                 WHERE id = ? AND deleted_utc IS NULL
-                """).run([.text(time), .text(time), .integer(id.rawValue)])
-            try database.prepare("""
+                """, arguments: [time, time, id.rawValue])
+            try database.execute(sql: """
                 UPDATE corrections SET previous_value = NULL, new_value = NULL, salt = NULL, erased_utc = ?
                 WHERE recording = ? AND erased_utc IS NULL
-                """).run([.text(time), .integer(id.rawValue)])
+                """, arguments: [time, id.rawValue])
             var details = ["rule": rule, "bytes_freed": String(freed)]
             details["deadline_utc"] = row.retentionDeadlineUTC.map(UTCTimestamp.string(from:))
             details["deletion_started_utc"] = row.deletionStartedUTC.map(UTCTimestamp.string(from:))

@@ -1,5 +1,5 @@
 import Foundation
-import SkrybaSQLite
+import GRDB
 import SkrybaSystem
 
 /// What one retention run did.
@@ -133,7 +133,7 @@ public struct RetentionEngine: Sendable {
         // Expired, earliest deadline first; none when `now` itself cannot be believed.
         let nowText = UTCTimestamp.string(from: now)
         let expired = report.clock.isTrusted
-            ? try candidates(where: "retention_deadline_utc IS NOT NULL AND retention_deadline_utc <= ? AND clock_untrusted = 0", [.text(nowText)],
+            ? try candidates(where: "retention_deadline_utc IS NOT NULL AND retention_deadline_utc <= ? AND clock_untrusted = 0", [nowText],
                              order: "retention_deadline_utc, id") : []
         for id in expired {
             do {
@@ -159,7 +159,7 @@ public struct RetentionEngine: Sendable {
             }
             var free = try available()
             // Only recordings kept "as long as capacity allows" go for space; the others keep their period.
-            let forSpace = ("file_path IS NOT NULL AND clock_untrusted = 0 AND retention_rule = ?", [SQLiteValue.text(RetentionPeriod.untilCapacity.rule)])
+            let forSpace = ("file_path IS NOT NULL AND clock_untrusted = 0 AND retention_rule = ?", [RetentionPeriod.untilCapacity.rule] as StatementArguments)
             if free < required {
                 for id in try candidates(where: forSpace.0, forSpace.1, order: "start_utc, id") {
                     do {
@@ -203,16 +203,13 @@ public struct RetentionEngine: Sendable {
     public func roomForNextCall(bitrate: Int) throws -> Int64 {
         let floor = Int64(max(0, bitrate)) / 8 * 180
         let average = try catalog.connection.read("measuring recent recordings") { database in
-            try database.prepare("""
+            try Double.fetchOne(database, sql: """
                 SELECT avg(file_size) FROM (SELECT file_size FROM recordings
                     WHERE status IN ('complete', 'interrupted') AND file_size IS NOT NULL ORDER BY id DESC LIMIT 20)
-                """).rows().first?.first
+                """)
         }
-        switch average {
-        case .real(let bytes)?: return max(floor, Int64(bytes.rounded(.up)))
-        case .integer(let bytes)?: return max(floor, bytes)
-        default: return floor
-        }
+        guard let average else { return floor }
+        return max(floor, Int64(average.rounded(.up)))
     }
 
     /// Finished recordings dated on an untrusted clock, not deleted, in id order; a
@@ -222,10 +219,10 @@ public struct RetentionEngine: Sendable {
             let ids = try Catalog.rows(where: "clock_untrusted = 1 AND deletion_started_utc IS NULL AND status IN ('complete', 'interrupted')",
                                        [], in: database).map(\.id)
             let listed = ids.map(\.description).joined(separator: ",")
-            let last = try database.prepare("SELECT details FROM audit_log WHERE kind = ? ORDER BY seq DESC LIMIT 1")
-                .rows([.text(AuditKind.retentionDateUntrusted.rawValue)]).first?.first
+            let last = try String.fetchOne(database, sql: "SELECT details FROM audit_log WHERE kind = ? ORDER BY seq DESC LIMIT 1",
+                                           arguments: [AuditKind.retentionDateUntrusted.rawValue])
             var lastListed = ""
-            if case .text(let details) = last {
+            if let details = last {
                 lastListed = (try? JSONDecoder().decode([String: String].self, from: Data(details.utf8)))?["recordings"] ?? ""
             }
             if listed != lastListed {
@@ -240,17 +237,17 @@ public struct RetentionEngine: Sendable {
 
     /// Finished, not deleted, not held recordings matching `condition`, in `order`. Re-checked
     /// inside each deletion's own transaction, so a hold added meanwhile still wins.
-    func candidates(where condition: String, _ values: [SQLiteValue], order: String) throws -> [RecordingID] {
+    func candidates(where condition: String, _ values: StatementArguments, order: String) throws -> [RecordingID] {
         try catalog.connection.read("listing recordings to delete") { database in
-            try database.prepare("""
+            try Row.fetchAll(database, sql: """
                 SELECT id FROM recordings
                 WHERE status IN ('complete', 'interrupted') AND deletion_started_utc IS NULL
                   AND NOT EXISTS (SELECT 1 FROM hold_members m JOIN holds h ON h.id = m.hold
                                   WHERE m.recording = recordings.id AND h.released_utc IS NULL)
                   AND \(condition)
                 ORDER BY \(order)
-                """).rows(values).compactMap { row -> RecordingID? in
-                if case .integer(let id) = row[0] { RecordingID(rawValue: id) } else { nil }
+                """, arguments: values).compactMap { row -> RecordingID? in
+                (row[0] as Int64?).map(RecordingID.init(rawValue:))
             }
         }
     }

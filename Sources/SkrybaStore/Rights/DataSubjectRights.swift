@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import SkrybaSQLite
+import GRDB
 
 /// A personal-data field of a recording that a data subject may have corrected (GDPR art. 16).
 public enum CorrectableField: String, Sendable, Codable, CaseIterable {
@@ -73,7 +73,7 @@ public struct DataSubjectRights: Sendable {
         let nothing = "nothing was erased"
         try Self.checkText(reason: reason, actor: actor, nothingDone: nothing)
         let row: RecordingRow? = try catalog.connection.read("reading recording \(id)") { database in
-            try Catalog.rows(where: "id = ?", [.integer(id.rawValue)], in: database).first
+            try Catalog.rows(where: "id = ?", [id.rawValue], in: database).first
         }
         guard row != nil else { throw RetentionError.noSuchRecording(id, nothingDone: nothing) }
         let item = try Deletion.delete(id, dataDirectory: dataDirectory, actor: actor, at: now, catalog: catalog) { row, holds in
@@ -106,7 +106,7 @@ public struct DataSubjectRights: Sendable {
         }
         try Self.checkText(reason: reason, actor: actor, nothingDone: nothing)
         try catalog.connection.write("marking recording \(id) \(verb)") { database in
-            guard let row = try Catalog.rows(where: "id = ?", [.integer(id.rawValue)], in: database).first else {
+            guard let row = try Catalog.rows(where: "id = ?", [id.rawValue], in: database).first else {
                 throw RetentionError.noSuchRecording(id, nothingDone: nothing)
             }
             try Catalog.checkHoldable(row, nothingDone: nothing)
@@ -117,8 +117,8 @@ public struct DataSubjectRights: Sendable {
                 throw RetentionError.invalid("recording \(id) is not restricted; \(nothing)")
             }
             let time = UTCTimestamp.string(from: now)
-            try database.prepare("UPDATE recordings SET restricted_utc = ?, updated_utc = ? WHERE id = ?")
-                .run([restricted ? .text(time) : .null, .text(time), .integer(id.rawValue)])
+            try database.execute(sql: "UPDATE recordings SET restricted_utc = ?, updated_utc = ? WHERE id = ?",
+                                arguments: [restricted ? time : nil, time, id.rawValue])
             var details = ["reason": reason]
             if !restricted, let since = row.restrictedUTC { details["restricted_since_utc"] = UTCTimestamp.string(from: since) }
             try AuditLog.append(restricted ? .recordingRestricted : .recordingUnrestricted, subject: id.description, details: details,
@@ -144,7 +144,7 @@ public struct DataSubjectRights: Sendable {
         try Self.checkText(reason: reason, actor: actor, nothingDone: nothing)
         if let value, let problem = PhoneNumber.problem(value) { throw RetentionError.invalid("\(problem); \(nothing)") }
         return try catalog.connection.write("correcting recording \(id)") { database in
-            guard let row = try Catalog.rows(where: "id = ?", [.integer(id.rawValue)], in: database).first else {
+            guard let row = try Catalog.rows(where: "id = ?", [id.rawValue], in: database).first else {
                 throw RetentionError.noSuchRecording(id, nothingDone: nothing)
             }
             try Catalog.checkHoldable(row, nothingDone: nothing)
@@ -161,14 +161,14 @@ public struct DataSubjectRights: Sendable {
             var generator = SystemRandomNumberGenerator()
             let salt = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
             let time = UTCTimestamp.string(from: now)
-            try database.prepare("UPDATE recordings SET \(field.rawValue) = ?, updated_utc = ? WHERE id = ?")
-                .run([.optional(value), .text(time), .integer(id.rawValue)])
-            try database.prepare("""
+            try database.execute(sql: "UPDATE recordings SET \(field.rawValue) = ?, updated_utc = ? WHERE id = ?",
+                                arguments: [value, time, id.rawValue])
+            try database.execute(sql: """
                 INSERT INTO corrections (recording, field, previous_value, new_value, salt, corrected_utc, reason, actor)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """).run([.integer(id.rawValue), .text(field.rawValue), .optional(previous), .optional(value), .blob(Array(salt)),
-                          .text(time), .text(reason), .text(actor)])
-            let number = database.lastInsertRowID
+                """, arguments: [id.rawValue, field.rawValue, previous, value, salt,
+                          time, reason, actor])
+            let number = database.lastInsertedRowID
             try AuditLog.append(.recordingCorrected, subject: id.description,
                                 details: ["field": field.rawValue, "reason": reason, "correction": String(number),
                                           "previous_hmac_sha256": Correction.commitment(previous, salt: salt),
@@ -189,11 +189,11 @@ public struct DataSubjectRights: Sendable {
     /// The corrections of one recording, oldest first.
     public func corrections(of id: RecordingID) throws -> [Correction] {
         try catalog.connection.read("reading the corrections of \(id)") { database in
-            try database.prepare("""
+            try Row.fetchAll(database, sql: """
                 SELECT id, field, previous_value, new_value, salt, corrected_utc, reason, actor, erased_utc
                 FROM corrections WHERE recording = ? ORDER BY id
-                """).rows([.integer(id.rawValue)]).map { values in
-                var reader = RowReader(table: "corrections", row: values)
+                """, arguments: [id.rawValue]).map { values in
+                var reader = StoredRow(values, table: "corrections")
                 let number = try reader.integer("id")
                 reader.key = "correction \(number)"
                 let field: CorrectableField = try reader.enumValue("field")

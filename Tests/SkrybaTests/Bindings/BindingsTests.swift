@@ -2,37 +2,11 @@ import Foundation
 import Testing
 import SkrybaGPIO
 import SkrybaOpus
-import SkrybaSQLite
 import SkrybaPipeline
 import SkrybaSystem
 
 /// The thin wrappers own their handles and report failures with the C function and its code.
 @Suite struct BindingsTests {
-    @Test func sqliteRoundTripsValuesAndNamesTheFailingCall() throws {
-        let directory = try makeTemporaryDirectory(prefix: "skryba-sqlite")
-        let database = try SQLiteDatabase(path: "\(directory)/t.sqlite")
-        try database.execute("PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, data BLOB, score REAL)")
-        let insert = try database.prepare("INSERT INTO t (name, data, score) VALUES (?, ?, ?)")
-        try insert.run([.text("Sekretariat"), .blob([0, 1, 255]), .real(3.5)])
-        try insert.run([.text("Łączność"), .null, .integer(2)])
-        #expect(database.lastInsertRowID == 2)
-        let rows = try database.prepare("SELECT id, name, data, score FROM t ORDER BY id").rows()
-        #expect(rows == [[.integer(1), .text("Sekretariat"), .blob([0, 1, 255]), .real(3.5)],
-                         [.integer(2), .text("Łączność"), .null, .real(2)]])
-        let error = #expect(throws: SQLiteError.self) { try database.prepare("SELECT nope FROM t") }
-        #expect(error?.function == "sqlite3_prepare_v2")
-        #expect(error?.description == "SQLite sqlite3_prepare_v2 failed: no such column: nope (code 1) in: SELECT nope FROM t")
-        let constraint = try database.prepare("INSERT INTO t (id) VALUES (1)")
-        let stepError = #expect(throws: SQLiteError.self) { try constraint.run() }
-        #expect(stepError?.code == 1555)  // SQLITE_CONSTRAINT_PRIMARYKEY
-    }
-
-    @Test func sqliteSaysWhichFileItCannotOpen() {
-        let error = #expect(throws: SQLiteError.self) { try SQLiteDatabase(path: "/nonexistent-dir/catalog.sqlite") }
-        #expect(error?.function == "sqlite3_open_v2")
-        #expect(error?.description.contains("/nonexistent-dir/catalog.sqlite") == true)
-    }
-
     @Test func gpioNamesTheChipItCannotOpen() {
         let error = #expect(throws: GPIOError.self) { try GPIOChip(name: "gpiochip-skryba-missing") }
         #expect(error?.function == "gpiod_chip_open_lookup")

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SkrybaPipeline
 import Testing
 @testable import SkrybaStore
@@ -124,9 +125,7 @@ extension DisclosureTests {
             let fixture = try DisclosureFixture("schema")
             #expect(Catalog.schemaVersion == 6)
             let columns = try fixture.catalog.connection.read("test") { database in
-                try database.prepare("SELECT name FROM pragma_table_info('recordings')").rows().compactMap { row -> String? in
-                    if case .text(let name) = row.first { name } else { nil }
-                }
+                try String.fetchAll(database, sql: "SELECT name FROM pragma_table_info('recordings')")
             }
             #expect(columns.contains("line_number") && columns.contains("caller_number"))
             // A discarded call keeps no number, even if CallStore reports one.

@@ -112,7 +112,7 @@ extension RetentionTests {
             let chunk = [UInt8](repeating: 0x5A, count: 64 * 1024)
             func writeUntilFull() -> FileError? {
                 while true {
-                    do throws(FileError) { try file.writeAll(chunk) } catch { return error }
+                    do throws(FileError) { try file.writeAll(chunk, path: relative) } catch { return error }
                 }
             }
             #expect(writeUntilFull()?.errno == ENOSPC)

@@ -89,13 +89,13 @@ extension RetentionTests {
             let copy = try fixture.catalog.connection.write("test") { database -> SecuredCopy in
                 try Catalog.hold([kept], reference: "secured-copy 1", kind: .securedCopy, reason: "secured copy 1", extra: [:],
                                  actor: "Jan Kowalski", at: utc("2026-02-10T08:00:00.000Z"), in: database)
-                try database.prepare("""
+                try database.execute(sql: """
                     INSERT INTO secured_copies (seq, recording, hold, period_from_utc, period_to_utc, called_number,
                         request_received_utc, requested_utc, made_by, file_path)
                     VALUES (1, 2, (SELECT id FROM holds WHERE case_ref = 'secured-copy 1'), '2026-02-01T09:15:00.000Z',
                         '2026-02-01T09:15:03.000Z', '74 880 01 00', '2026-02-10T08:00:00.000Z', '2026-02-10T08:00:00.000Z',
                         'Jan Kowalski', 'secured/1-R000002.skryba')
-                    """).run()
+                    """)
                 return try SecuredCopies.copies(where: "seq = 1", [], in: database)[0]
             }
             #expect(copy.madeUTC == nil)

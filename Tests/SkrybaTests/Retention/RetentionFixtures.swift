@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GRDB
 import SkrybaSeal
 import SkrybaSystem
 import Testing
@@ -117,7 +118,8 @@ struct RetentionFixture {
 /// The catalog's personal data of one row, read raw (what the sqlite3 shell shows).
 func rawPersonalData(_ catalog: Catalog, _ id: RecordingID) throws -> [String?] {
     let row = try catalog.connection.read("test") { database in
-        try database.prepare("SELECT caller_number, dialed_digits FROM recordings WHERE id = ?").rows([.integer(id.rawValue)])
+        try Row.fetchOne(database, sql: "SELECT caller_number, dialed_digits FROM recordings WHERE id = ?", arguments: [id.rawValue])
     }
-    return try #require(row.first).map { value in if case .text(let text) = value { text } else { nil } }
+    let stored = try #require(row)
+    return [stored["caller_number"], stored["dialed_digits"]]
 }

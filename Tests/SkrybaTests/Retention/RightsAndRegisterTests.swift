@@ -1,5 +1,5 @@
 import Foundation
-import SkrybaSQLite
+import GRDB
 import SkrybaSystem
 import Testing
 @testable import SkrybaStore
@@ -115,7 +115,7 @@ extension RetentionTests {
             let directory = try makeTemporaryDirectory(prefix: "skryba-retention-migrate")
             let path = "\(directory)/catalog.sqlite"
             do {
-                let database = try SQLiteDatabase(path: path)
+                let database = try RawSQLite(path: path)
                 try database.execute(Schema.migrations[0].sql)
                 try database.setUserVersion(1)
                 try database.execute("""
@@ -126,16 +126,16 @@ extension RetentionTests {
                     """)
             }
             let catalog = try Catalog(path: path)
-            #expect(try SQLiteDatabase(path: path).userVersion() == Catalog.schemaVersion)
+            #expect(try RawSQLite(path: path).userVersion() == Catalog.schemaVersion)
             let row = try #require(try catalog.recording(RecordingID(rawValue: 1)))
             #expect(row.callerNumber == "+48914245000")
             #expect(row.retentionRule == nil && row.deletionStartedUTC == nil && row.deletedUTC == nil && row.restrictedUTC == nil)
             #expect(!row.clockUntrusted, "rows from before migration 3 count as dated on a trusted clock")
             // A deletion cannot be undone, even by hand.
-            let raw = try SQLiteDatabase(path: path)
+            let raw = try RawSQLite(path: path)
             try raw.execute("UPDATE recordings SET deletion_started_utc = '2025-04-13T10:00:00.000Z', deletion_rule = 'capacity', deleted_utc = '2025-04-13T10:00:00.000Z', caller_number = NULL")
-            #expect(throws: SQLiteError.self) { try raw.execute("UPDATE recordings SET deleted_utc = NULL") }
-            #expect(throws: SQLiteError.self) { try raw.execute("UPDATE recordings SET caller_number = '+48914245000'") }
+            #expect(throws: DatabaseError.self) { try raw.execute("UPDATE recordings SET deleted_utc = NULL") }
+            #expect(throws: DatabaseError.self) { try raw.execute("UPDATE recordings SET caller_number = '+48914245000'") }
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import SkrybaPipeline
-import SkrybaSQLite
+import GRDB
 @testable import SkrybaStore
 import SkrybaSystem
 
@@ -27,7 +27,7 @@ import SkrybaSystem
         #expect(FileManager.default.contents(atPath: missing) == Data(), "still empty")
 
         let foreign = "\(directory)/other.sqlite"
-        try SQLiteDatabase(path: foreign).execute("CREATE TABLE notes (text TEXT)")
+        try RawSQLite(path: foreign).execute("CREATE TABLE notes (text TEXT)")
         let notCatalog = try Tool.run(tools, ["verify-receipts", "--catalog", foreign, "--public-key", key])
         #expect(notCatalog.status != 0)
         #expect(notCatalog.output.contains("\(foreign): an SQLite file, but not a Skryba catalog"), "\(notCatalog.output)")

@@ -4,7 +4,7 @@ import Testing
 import SkrybaPipeline
 import SkrybaSeal
 import SkrybaSystem
-import SkrybaSQLite
+import GRDB
 import SkrybaStore
 
 extension StoreTests {
@@ -44,13 +44,13 @@ extension StoreTests {
 
         @Test func updateAndDeleteThroughPlainSQLFail() throws {
             let fixture = try StoreFixture.withCheckpointedLog("append-only")
-            let database = try SQLiteDatabase(path: fixture.catalogPath)
+            let database = try RawSQLite(path: fixture.catalogPath)
             for statement in ["UPDATE audit_log SET details = '{}' WHERE seq = 2", "DELETE FROM audit_log WHERE seq = 9",
                               "DELETE FROM audit_log", "UPDATE audit_checkpoints SET seq = 1", "DELETE FROM audit_checkpoints"] {
-                let error = #expect(throws: SQLiteError.self) { try database.execute(statement) }
+                let error = #expect(throws: DatabaseError.self) { try database.execute(statement) }
                 let table = statement.contains("checkpoints") ? "audit_checkpoints" : "audit_log"
                 #expect(error?.message == "\(table) is append-only", "\(statement)")
-                #expect(error?.code == 1811, "\(statement)")  // SQLITE_CONSTRAINT_TRIGGER
+                #expect(error?.extendedResultCode.rawValue == 1811, "\(statement)")  // SQLITE_CONSTRAINT_TRIGGER
             }
             #expect(try fixture.catalog.audit.verify(trustedPublicKey: fixture.key.publicKey).isIntact)
         }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import SkrybaPipeline
 import SkrybaSystem
-import SkrybaSQLite
+import GRDB
 @testable import SkrybaStore
 
 extension StoreTests {
@@ -43,10 +43,10 @@ extension StoreTests {
             #expect(try catalog.recording(RecordingID(rawValue: 2)) == nil)
 
             // What a DPO sees with the sqlite3 shell: the stored text, not Swift's view of it.
-            let raw = try SQLiteDatabase(path: catalog.path).prepare("""
+            let raw = try RawSQLite(path: catalog.path).rows("""
                 SELECT start_utc, direction, status, announcement_completed, consent, recipients, hold_refs,
                        retention_deadline_utc, created_utc, updated_utc FROM recordings
-                """).rows()
+                """)
             #expect(raw == [[.text("2025-03-14T09:26:53.589Z"), .text("incoming"), .text("complete"), .integer(1), .text("given"),
                              .text(#"["\#(testRecipients[0])","\#(testRecipients[1])"]"#), .null, .text("2025-09-10T09:26:53.589Z"),
                              .text("2025-03-14T09:26:53.609Z"), .text("2025-03-14T09:27:54.089Z")]])
@@ -135,7 +135,7 @@ extension StoreTests {
                 == "recipient 'ssh-ed25519 AAAA' is not an age X25519 recipient (age1…)")
             // The schema's own CHECKs stand behind the Swift checks.
             let line0 = message { _ = try catalog.insert(NewRecording(line: 0, direction: .line, startUTC: StoreTime.t0, startFrame: 0, recipients: testRecipients), at: StoreTime.t0) }
-            #expect(line0?.hasPrefix("catalog \(catalog.path): recording the start of a call on line 0: SQLite sqlite3_step failed: CHECK constraint failed: line >= 1") == true)
+            #expect(line0?.hasPrefix("catalog \(catalog.path): recording the start of a call on line 0: SQLite failed: CHECK constraint failed: line >= 1") == true)
             #expect(try catalog.recordings().map(\.status) == [.recording])
             #expect(try catalog.audit.entries().count == 1)
         }
@@ -174,14 +174,14 @@ extension StoreTests {
             let directory = try makeTemporaryDirectory(prefix: "skryba-catalog-atomic")
             let catalog = try Catalog(dataDirectory: directory)
             let id = try catalog.insert(Self.incoming, at: StoreTime.t0)
-            try SQLiteDatabase(path: catalog.path).execute("""
+            try RawSQLite(path: catalog.path).execute("""
                 CREATE TRIGGER audit_refuses BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit disk full'); END
                 """)
             let finishError = #expect(throws: CatalogError.self) {
                 try catalog.finish(id, status: .interrupted, endFrame: nil, durationMs: nil, fileSize: nil, fileSHA256: nil,
                                    reason: "test", at: StoreTime.at(1))
             }
-            #expect(finishError?.description.hasPrefix("catalog \(catalog.path): finishing recording R000001 as interrupted: SQLite sqlite3_step failed: audit disk full") == true)
+            #expect(finishError?.description.hasPrefix("catalog \(catalog.path): finishing recording R000001 as interrupted: SQLite failed: audit disk full") == true)
             #expect(throws: CatalogError.self) { _ = try catalog.insert(Self.incoming, at: StoreTime.at(2)) }
             #expect(try catalog.recordings().map(\.status) == [.recording])
             #expect(try catalog.audit.entries().count == 1)
@@ -191,7 +191,7 @@ extension StoreTests {
             let directory = try makeTemporaryDirectory(prefix: "skryba-catalog-migrate")
             let path = "\(directory)/catalog.sqlite"
             do {
-                let empty = try SQLiteDatabase(path: path)
+                let empty = try RawSQLite(path: path)
                 try empty.execute("CREATE TABLE notes (text TEXT)")  // a v0 file someone already made
                 #expect(try empty.userVersion() == 0)
             }
@@ -199,20 +199,20 @@ extension StoreTests {
                 let catalog = try Catalog(path: path)
                 _ = try catalog.insert(Self.incoming, at: StoreTime.t0)
             }
-            let expectedSchema: [[SQLiteValue]] = [
+            let expectedSchema: [[DatabaseValue]] = [
                 ["audit_checkpoints", "table"], ["audit_checkpoints_no_delete", "trigger"], ["audit_checkpoints_no_update", "trigger"],
                 ["audit_log", "table"], ["audit_log_no_delete", "trigger"], ["audit_log_no_update", "trigger"],
-                ["corrections", "table"], ["corrections_by_recording", "index"], ["exports", "table"],
+                ["corrections", "table"], ["corrections_by_recording", "index"], ["exports", "table"], ["grdb_migrations", "table"],
                 ["hold_members", "table"], ["hold_members_by_recording", "index"], ["holds", "table"], ["listenings", "table"],
                 ["notes", "table"], ["recordings", "table"], ["recordings_by_caller_number", "index"],
                 ["recordings_by_start", "index"], ["recordings_by_status", "index"],
                 ["recordings_deletion_is_final", "trigger"], ["recordings_to_delete", "index"], ["recordings_unscheduled", "index"],
                 ["request_recordings", "table"], ["requests", "table"], ["requests_decision_is_final", "trigger"],
                 ["secured_copies", "table"],
-            ].map { $0.map(SQLiteValue.text) }
+            ].map { $0.map(DatabaseValue.text) }
             let schemaQuery = "SELECT name, type FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
-            let raw = try SQLiteDatabase(path: path)
-            #expect(try raw.prepare(schemaQuery).rows() == expectedSchema)
+            let raw = try RawSQLite(path: path)
+            #expect(try raw.rows(schemaQuery) == expectedSchema)
             #expect(try raw.userVersion() == Catalog.schemaVersion)
             #expect(Catalog.schemaVersion == 6)
 
@@ -221,14 +221,23 @@ extension StoreTests {
                 #expect(try reopened.recordings().count == 1)
                 #expect(try reopened.audit.entries().count == 1)
             }
-            #expect(try raw.prepare(schemaQuery).rows() == expectedSchema)
+            #expect(try raw.rows(schemaQuery) == expectedSchema)
             #expect(try raw.userVersion() == 6)
+        }
+
+        /// What SQLite says reaches the technician as a sentence naming the catalog and the step.
+        @Test func aFileThatIsNotADatabaseIsRefusedInWords() throws {
+            let directory = try makeTemporaryDirectory(prefix: "skryba-catalog-garbage")
+            let path = "\(directory)/catalog.sqlite"
+            try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: path))
+            let error = #expect(throws: CatalogError.self) { try Catalog(path: path) }
+            #expect(error?.description == "catalog \(path): opening: SQLite failed: file is not a database (code 26)")
         }
 
         @Test func aCatalogFromNewerFirmwareIsNotOpened() throws {
             let directory = try makeTemporaryDirectory(prefix: "skryba-catalog-newer")
             let path = "\(directory)/catalog.sqlite"
-            try SQLiteDatabase(path: path).setUserVersion(7)
+            try RawSQLite(path: path).setUserVersion(7)
             #expect(throws: CatalogError.schemaTooNew(path: path, version: 7, supported: 6)) { try Catalog(path: path) }
             #expect(CatalogError.schemaTooNew(path: path, version: 7, supported: 6).description
                 == "catalog \(path) has schema version 7, newer than this firmware's 6; refusing to open it (was the firmware downgraded?)")
@@ -237,20 +246,19 @@ extension StoreTests {
         @Test func theConnectionIsDurableAndEnforcesForeignKeys() throws {
             let directory = try makeTemporaryDirectory(prefix: "skryba-catalog-pragmas")
             let catalog = try Catalog(dataDirectory: directory)
-            let database = catalog.connection.database
-            #expect(try database.prepare("PRAGMA journal_mode").rows() == [[.text("wal")]])
-            #expect(try database.prepare("PRAGMA synchronous").rows() == [[.integer(2)]])  // FULL
-            #expect(try database.prepare("PRAGMA foreign_keys").rows() == [[.integer(1)]])
-            #expect(try database.prepare("PRAGMA busy_timeout").rows() == [[.integer(5000)]])
+            let pragmas = try catalog.connection.read("test") { db in
+                try ["journal_mode", "synchronous", "foreign_keys", "busy_timeout"].map { try DatabaseValue.fetchOne(db, sql: "PRAGMA \($0)") }
+            }
+            #expect(pragmas == [.text("wal"), .integer(2), .integer(1), .integer(5000)])  // synchronous 2: FULL
             // WAL is a property of the file: any other connection sees it too.
-            #expect(try SQLiteDatabase(path: catalog.path).prepare("PRAGMA journal_mode").rows() == [[.text("wal")]])
+            #expect(try RawSQLite(path: catalog.path).rows("PRAGMA journal_mode") == [[.text("wal")]])
         }
 
         @Test func aRowThisFirmwareCannotReadIsNamed() throws {
             let directory = try makeTemporaryDirectory(prefix: "skryba-catalog-unreadable")
             let catalog = try Catalog(dataDirectory: directory)
             let id = try catalog.insert(Self.incoming, at: StoreTime.t0)
-            try SQLiteDatabase(path: catalog.path).execute("UPDATE recordings SET start_utc = '14.03.2025 09:26' WHERE id = 1")
+            try RawSQLite(path: catalog.path).execute("UPDATE recordings SET start_utc = '14.03.2025 09:26' WHERE id = 1")
             #expect(throws: CatalogError.unreadableRow(table: "recordings", key: "R000001", column: "start_utc", value: "14.03.2025 09:26")) {
                 try catalog.recording(id)
             }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import SkrybaSQLite
+import GRDB
 import SkrybaSystem
 @testable import SkrybaStore
 
@@ -13,7 +13,7 @@ import SkrybaSystem
         let directory = try makeTemporaryDirectory(prefix: "skryba-migrate-3")
         let path = "\(directory)/catalog.sqlite"
         do {
-            let old = try SQLiteDatabase(path: path)
+            let old = try RawSQLite(path: path)
             try old.execute("PRAGMA journal_mode = WAL")
             for migration in Schema.migrations where migration.version <= 2 { try old.execute(migration.sql) }
             try old.setUserVersion(2)
@@ -39,17 +39,18 @@ import SkrybaSystem
         #expect(failed.status == .failed && failed.failureReason == "its file could not be created: EMFILE" && failed.callerNumber == nil)
         #expect(try catalog.audit.entries().last?.kind == "recording-failed")
 
-        let database = catalog.connection.database
-        #expect(try database.prepare("PRAGMA foreign_keys").rows() == [[.integer(1)]])
-        #expect(try database.prepare("PRAGMA foreign_key_check").rows().isEmpty)
-        let dependents = try database.prepare("""
-            SELECT name FROM sqlite_schema WHERE tbl_name = 'recordings' AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY name
-            """).rows()
-        #expect(dependents == [["recordings_by_caller_number"], ["recordings_by_start"], ["recordings_by_status"], ["recordings_deletion_is_final"], ["recordings_to_delete"],
-                               ["recordings_unscheduled"]].map { $0.map(SQLiteValue.text) })
+        try catalog.connection.read("test") { db in
+            #expect(try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") == true)
+            #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
+            let dependents = try String.fetchAll(db, sql: """
+                SELECT name FROM sqlite_schema WHERE tbl_name = 'recordings' AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY name
+                """)
+            #expect(dependents == ["recordings_by_caller_number", "recordings_by_start", "recordings_by_status", "recordings_deletion_is_final", "recordings_to_delete",
+                                   "recordings_unscheduled"])
+        }
         // Still only the statuses the catalog knows.
         #expect(throws: CatalogError.self) {
-            try catalog.connection.write("test") { try $0.execute("UPDATE recordings SET status = 'lost' WHERE id = 1") }
+            try catalog.connection.write("test") { try $0.execute(sql: "UPDATE recordings SET status = 'lost' WHERE id = 1") }
         }
     }
 

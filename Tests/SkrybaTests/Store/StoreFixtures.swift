@@ -1,7 +1,7 @@
 import Foundation
 import SkrybaPipeline
 import SkrybaSystem
-import SkrybaSQLite
+import GRDB
 import SkrybaStore
 import Testing
 
@@ -53,25 +53,25 @@ struct StoreFixture {
 /// Root on the appliance: its own connection to catalog.sqlite, the append-only triggers dropped
 /// first, free to edit any row and to recompute hashes as the documented format allows.
 struct Attacker {
-    let database: SQLiteDatabase
+    let database: RawSQLite
 
     init(_ path: String) throws {
-        database = try SQLiteDatabase(path: path)
+        database = try RawSQLite(path: path)
         try database.execute("""
             DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;
             DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete
             """)
     }
 
-    func sql(_ statement: String, _ values: [SQLiteValue] = []) throws {
-        try database.prepare(statement).run(values)
+    func sql(_ statement: String, _ values: [DatabaseValue] = []) throws {
+        try database.execute(statement, StatementArguments(values))
     }
 
     /// Swaps the contents of two entries (everything but seq), hashes and all.
     func swapEntries(_ first: Int64, _ second: Int64) throws {
         let columns = "time_utc, kind, subject, actor, details, prev_hash, hash"
-        let read = try database.prepare("SELECT \(columns) FROM audit_log WHERE seq = ?")
-        let (a, b) = (try read.rows([.integer(first)])[0], try read.rows([.integer(second)])[0])
+        let read = "SELECT \(columns) FROM audit_log WHERE seq = ?"
+        let (a, b) = (try database.rows(read, [first])[0], try database.rows(read, [second])[0])
         let write = "UPDATE audit_log SET (\(columns)) = (?, ?, ?, ?, ?, ?, ?) WHERE seq = ?"
         try sql(write, b + [.integer(first)])
         try sql(write, a + [.integer(second)])
@@ -79,16 +79,17 @@ struct Attacker {
 
     /// Recomputes hash and prev_hash of entries `seq…through`, so that stretch of chain is consistent again.
     func rechain(from seq: Int64, through last: Int64 = .max) throws {
-        let rows = try database.prepare("SELECT seq, time_utc, kind, subject, actor, details FROM audit_log WHERE seq BETWEEN ? AND ? ORDER BY seq")
-            .rows([.integer(seq), .integer(last)])
-        let previous = try database.prepare("SELECT hash FROM audit_log WHERE seq = ?").rows([.integer(seq - 1)]).first?.first
-        var prevHash = if case .blob(let bytes) = previous { Data(bytes) } else { Data(count: 32) }
+        let rows = try database.queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, time_utc, kind, subject, actor, details FROM audit_log WHERE seq BETWEEN ? AND ? ORDER BY seq",
+                             arguments: [seq, last])
+        }
+        let previous = try database.queue.read { db in try Data.fetchOne(db, sql: "SELECT hash FROM audit_log WHERE seq = ?", arguments: [seq - 1]) }
+        var prevHash = previous ?? Data(count: 32)
         for row in rows {
-            guard case .integer(let seq) = row[0], case .text(let time) = row[1], case .text(let kind) = row[2],
-                  case .text(let actor) = row[4], case .text(let details) = row[5] else { fatalError("unexpected row \(row)") }
-            let subject: String? = if case .text(let subject) = row[3] { subject } else { nil }
+            let seq: Int64 = row["seq"], time: String = row["time_utc"], kind: String = row["kind"]
+            let subject: String? = row["subject"], actor: String = row["actor"], details: String = row["details"]
             let hash = AuditEntry.hash(prevHash: prevHash, seq: seq, timeUTC: time, kind: kind, subject: subject, actor: actor, details: details)
-            try sql("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", [.blob(Array(prevHash)), .blob(Array(hash)), .integer(seq)])
+            try sql("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", [prevHash.databaseValue, hash.databaseValue, .integer(seq)])
             prevHash = hash
         }
     }
