@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-out/instructions}
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
-swift build -c release >/dev/null
-bin=$(swift build -c release --show-bin-path)
+# A scratch path of its own: a release build never waits for (or clobbers) the debug one.
+swift build -c release --scratch-path .build-release >/dev/null
+bin=$(swift build -c release --scratch-path .build-release --show-bin-path)
 rm -rf "$out"
 mkdir -p "$out/bin"
 # valgrind cannot read the toolchain's debug info: run copies without it (symbols stay, for --toggle-collect).

@@ -9,8 +9,9 @@ lines=${1:-8}; seconds=${2:-30}; out=${3:-out/pipeline-instructions}
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 source tools/setup.sh
 input=$(skryba_bench_speech out/demo)
-swift build -c release >/dev/null
-bin=$(swift build -c release --show-bin-path)
+# A scratch path of its own: a release build never waits for (or clobbers) the debug one.
+swift build -c release --scratch-path .build-release >/dev/null
+bin=$(swift build -c release --scratch-path .build-release --show-bin-path)
 rm -rf "$out"; mkdir -p "$out"
 # valgrind cannot read the toolchain's debug info: a copy without it (symbols stay, for the per-function counts).
 cp "$bin/skryba" "$out/skryba"; strip --strip-debug "$out/skryba"

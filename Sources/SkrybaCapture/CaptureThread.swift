@@ -15,13 +15,16 @@ public final class CaptureRings: @unchecked Sendable {
     let lineChannels: UnsafeMutableBufferPointer<Int>
     let buffer: UnsafeMutablePointer<Int16>
 
-    /// - Parameter slotsPerRing: periods of slack per line; rounded up to a power of two.
-    public init(layout: LineLayout, periodFrames: Int, slotsPerRing: Int) {
+    /// - Parameters:
+    ///   - slotsPerRing: periods of slack per line (the capture's headroom).
+    ///   - heldPerRing: periods the line's consumer keeps after reading them (`LineConsumer.heldPeriods`),
+    ///     added to the slack so that holding them costs no headroom; the sum is rounded up to a power of two.
+    public init(layout: LineLayout, periodFrames: Int, slotsPerRing: Int, heldPerRing: Int = 0) {
         self.layout = layout
         self.periodFrames = periodFrames
         rings = .allocate(capacity: layout.lineCount)
         for line in 0..<layout.lineCount {
-            rings.initializeElement(at: line, to: .allocate(slotCount: slotsPerRing, periodFrames: periodFrames))
+            rings.initializeElement(at: line, to: .allocate(slotCount: slotsPerRing + max(0, heldPerRing), periodFrames: periodFrames))
         }
         lineChannels = .allocate(capacity: layout.lineCount)
         _ = lineChannels.initialize(from: layout.captureChannels)

@@ -108,19 +108,33 @@ public struct PeriodRing: @unchecked Sendable {
     // MARK: Consumer (line worker)
 
     /// The oldest unread period, or nil when the ring is empty.
-    @inlinable public func peek() -> CapturedPeriod? {
+    @inlinable public func peek() -> CapturedPeriod? { peek(offset: 0) }
+
+    /// The period `offset` slots after the oldest unreleased one, or nil when the producer has not
+    /// published it yet. A consumer that must look back (the GPIO lag, the detectors' look-back) keeps
+    /// the slots it already read and releases them late, instead of copying their samples.
+    @inlinable public func peek(offset: Int) -> CapturedPeriod? {
         let read = readIndex.pointee.load(ordering: .relaxed)  // only the consumer stores it
         let write = writeIndex.pointee.load(ordering: .acquiring)
-        guard read != write else { return nil }
-        let slot = Int(truncatingIfNeeded: read) & mask
+        let index = read &+ UInt64(offset)
+        guard index < write else { return nil }
+        return period(atIndex: index)
+    }
+
+    @inlinable func period(atIndex index: UInt64) -> CapturedPeriod {
+        let slot = Int(truncatingIfNeeded: index) & mask
         return CapturedPeriod(startFrame: startFrames[slot],
                               samples: UnsafeBufferPointer(start: samples + slot * periodFrames, count: frameCounts[slot]))
     }
 
     /// Frees the period returned by `peek()`.
-    @inlinable public func release() {
+    @inlinable public func release() { release(1) }
+
+    /// Frees the `count` oldest periods read (the producer may reuse their slots).
+    @inlinable public func release(_ count: Int) {
+        guard count > 0 else { return }
         let read = readIndex.pointee.load(ordering: .relaxed)
-        readIndex.pointee.store(read &+ 1, ordering: .releasing)
+        readIndex.pointee.store(read &+ UInt64(count), ordering: .releasing)
     }
 
     // MARK: Monitoring (any thread)
@@ -132,6 +146,23 @@ public struct PeriodRing: @unchecked Sendable {
     /// Periods waiting for the consumer.
     public var fill: Int {
         Int(writeIndex.pointee.load(ordering: .acquiring) &- readIndex.pointee.load(ordering: .acquiring))
+    }
+}
+
+/// The periods a consumer has read from its ring and not released yet, oldest first (the newest is
+/// the one it is consuming): its look-back, held in the ring's own slots. Valid until it releases them.
+public struct HeldPeriods {
+    public let ring: PeriodRing
+    public let count: Int
+
+    @inlinable public init(ring: PeriodRing, count: Int) {
+        self.ring = ring
+        self.count = count
+    }
+
+    /// `index` 0 is the oldest held period, `count - 1` the newest.
+    @inlinable public subscript(index: Int) -> CapturedPeriod {
+        ring.period(atIndex: ring.readIndex.pointee.load(ordering: .relaxed) &+ UInt64(index))
     }
 }
 

@@ -55,13 +55,10 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     private let store: CallStore
     /// Where everything that waits on flash or SQLite goes; this worker only queues messages.
     private let storage: StorageService
-    private let queue: StorageQueue
+    /// The line's queue to it: jobs in order, records only as far as it has room.
+    private let lineStorage: LineStorage
     /// A storage service of this line's own (a `CallLine` made without one), stopped at `finish`.
     private let ownsStorage: Bool
-    /// Audio per queued record (one flush interval), in frames.
-    private let flushFrames: UInt64
-    /// Jobs the queue had no slot for yet (it was full): retried every period, in order.
-    private var waitingJobs: [StorageQueue.Job] = []
     private let dispatcher: SignalDispatcher
     private let player: AnnouncementPlayer?
     private let alarms: AlarmBoard
@@ -82,21 +79,26 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     private var unansweredEpisodes = 0
     private var lastSignalFrame: UInt64 = 0
     private var raised = Set<Alarm.Kind>()
-    /// The current call's first hole raised its alarm (one per call; the catalog keeps them all).
-    private var gapAlarmed = false
-    /// The current call's hole came from a full storage queue (not from the capture).
-    private var lostToStorage = false
+    private var noSignalAlarmed = false, stuckOffHookAlarmed = false
     /// What became of this line's calls; complete once the line has finished (storage settles them).
     public var calls: [CallSummary] { storage.summaries.filter { $0.line == setup.line } }
     /// Frames of calls never encoded because the line's storage queue was full (each kept as a gap).
-    public private(set) var storageLostFrames: UInt64 = 0
+    public var storageLostFrames: UInt64 { lineStorage.lostFrames }
     /// Audio held back until the signal source can no longer produce an edge inside it.
     private let lagFrames: UInt64
-    /// The periods still to process (GPIO lag) and the last ones processed (the detectors' look-back),
-    /// made when the first period shows the period size.
-    private var history: PeriodHistory?
-    /// The first period in `history` not yet processed.
+    /// The periods still to process (GPIO lag) and the last ones processed (the detectors' look-back):
+    /// ring slots this worker holds and releases late (`heldPeriods`), never copies. Periods are
+    /// numbered from 0 in arrival order; `held` has the newest `held.count` of them.
+    private var held: HeldPeriods?
+    /// Periods received so far: the newest is `received - 1`.
+    private var received = 0
+    /// The first period received not yet processed.
     private var nextToProcess = 0
+    /// The plaintext a call may hold before its consent is settled (the policy's longest wait).
+    private let awaitingConsent: DeferredSealedSink.Capacity
+    /// Only a player paced by the slowest worker needs each period's progress (a lock per period):
+    /// one paced by its device is not told, so a worker on the board takes no lock per period.
+    private let reportsProgress: Bool
     /// Detection only where it can matter (docs/signals.md): the gate, and which detector heard the previous period.
     private var gate: DetectionGate
     private var dtmfListening = false
@@ -124,12 +126,8 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
             lines: 1, bitrate: setup.opus.bitrate, flushIntervalMs: setup.packetsPerPage * 20))
         if ownsStorage { try storage.start() }
         self.storage = storage
-        guard let queue = storage.queue(line: setup.line) else {
-            preconditionFailure("the storage service was built without a queue for line \(setup.line) (CallRecorder builds one per line)")
-        }
-        self.queue = queue
-        self.flushFrames = flushFrames
-        waitingJobs.reserveCapacity(4)
+        let lineStorage = LineStorage(line: setup.line, rate: setup.rate, packetsPerPage: setup.packetsPerPage, storage: storage, alarms: alarms)
+        self.lineStorage = lineStorage
         self.dispatcher = dispatcher
         self.player = player
         self.alarms = alarms
@@ -139,45 +137,63 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         dtmf = DTMFDetector(sampleRate: setup.rate)
         fsk = FSKCallerIDDecoder(sampleRate: setup.rate)
         gate = DetectionGate(sampleRate: setup.rate)
-        lagFrames = dispatcher.decisionDelayFrames(rate: setup.rate)
+        let lagFrames = dispatcher.decisionDelayFrames(rate: setup.rate)
+        self.lagFrames = lagFrames
+        var consentWait = setup.policy.announcementFrames ?? 0
+        if case .optOutKey(_, let window) = setup.policy.consent { consentWait += window }
+        var capacity = DeferredSealedSink.Capacity.awaitingConsent(frames: consentWait + lagFrames, rate: setup.rate, bitrate: setup.opus.bitrate,
+                                                                  flushFrames: Int(flushFrames))
+        capacity.recordBytes = lineStorage.queue.buffering.recordBytes
+        awaitingConsent = capacity
+        reportsProgress = player?.pacing == .slowestWorker
         events.reserveCapacity(32)
     }
 
-    public func consume(_ period: CapturedPeriod) {
-        let history = self.history ?? makeHistory(periodFrames: period.samples.count)
-        guard lagFrames > 0 else {
-            process(period, previous: history.pushed - 1)
-            history.push(period)
-            nextToProcess = history.pushed
-            return
-        }
-        // GPIO edges are known a little after they happen: work that far behind the capture. A run
-        // of periods shorter than the first could outgrow the slots: the oldest is then processed early
-        // (an edge inside it takes effect at the next frame still to process, as a late edge does).
-        if history.pushed + 1 - nextToProcess + DetectionGate.lookBackPeriods > history.slotCount { processNext(history) }
-        history.push(period)
-        let reached = period.startFrame + UInt64(period.samples.count)
-        while nextToProcess < history.pushed {
-            let held = history.period(nextToProcess)
-            guard held.startFrame + UInt64(held.samples.count) + lagFrames <= reached else { break }
-            processNext(history)
-        }
-    }
-
-    private func makeHistory(periodFrames: Int) -> PeriodHistory {
+    /// The GPIO lag in periods (rounded up, plus one for a period the lag ends inside), the look-back
+    /// and the period being consumed.
+    public func heldPeriods(periodFrames: Int) -> Int {
         let periodFrames = UInt64(max(periodFrames, 1))
         let lagPeriods = lagFrames == 0 ? 0 : Int((lagFrames + periodFrames - 1) / periodFrames) + 1
-        let made = PeriodHistory(slotCount: lagPeriods + DetectionGate.lookBackPeriods + 1)
-        history = made
-        return made
+        return lagPeriods + DetectionGate.lookBackPeriods + 1
     }
 
-    private func processNext(_ history: PeriodHistory) {
-        process(history.period(nextToProcess), previous: nextToProcess - 1)
+    public func consume(_ period: CapturedPeriod, holding held: HeldPeriods) -> Int {
+        self.held = held
+        received += 1
+        // GPIO edges are known a little after they happen: work that far behind the capture.
+        let reached = period.startFrame + UInt64(period.samples.count)
+        while nextToProcess < received {
+            let next = self.period(nextToProcess)
+            guard next.startFrame + UInt64(next.samples.count) + lagFrames <= reached else { break }
+            processNext()
+        }
+        // A run of periods shorter than the first could outgrow what the ring was sized for (less
+        // than one slot is always left to the capture): the oldest is then processed early (an edge
+        // inside it takes effect at the next frame still to process, as a late edge does).
+        let keep = min(heldPeriods(periodFrames: held.ring.periodFrames), held.ring.slotCount - 1)
+        while received - nextToProcess + DetectionGate.lookBackPeriods > keep, nextToProcess < received { processNext() }
+        let oldest = received - held.count
+        let keepFrom = max(oldest, nextToProcess - DetectionGate.lookBackPeriods, received - keep)
+        // What stays held once the worker has released the rest (`finish` reads it).
+        self.held = HeldPeriods(ring: held.ring, count: received - keepFrom)
+        return keepFrom - oldest
+    }
+
+    /// Period `number`, one this worker still holds.
+    private func period(_ number: Int) -> CapturedPeriod {
+        guard let held else { preconditionFailure("a period is read before any was received") }
+        return held[number - (received - held.count)]
+    }
+
+    /// The oldest period still held.
+    private var oldestHeld: Int { received - (held?.count ?? 0) }
+
+    private func processNext() {
+        process(period(nextToProcess), previous: nextToProcess - 1)
         nextToProcess += 1
     }
 
-    /// - Parameter previous: the number in `history` of the period processed before this one (the look-back).
+    /// - Parameter previous: the number of the period processed before this one (the look-back).
     private func process(_ period: CapturedPeriod, previous: Int) {
         let start = period.startFrame
         let end = start + UInt64(period.samples.count)
@@ -241,23 +257,22 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         feed(period, from: cursor, to: end)
         handle(.tick(frame: end))
         watchHealth(period, end: end)
-        player?.advance(line: setup.line, to: end)
+        if reportsProgress { player?.advance(line: setup.line, to: end) }
     }
 
     /// A detector that wakes first hears the periods just before this one (those still held and
     /// contiguous with it), so a signal is decoded from its first sample.
     private func replayLookBack(before period: CapturedPeriod, previous: Int, dtmf replayDTMF: Bool, fsk replayFSK: Bool) {
-        guard let history else { return }
         var first = previous + 1, nextStart = period.startFrame
-        while first - 1 >= history.oldest, first - 1 >= 0, previous - (first - 1) < DetectionGate.lookBackPeriods {
-            let earlier = history.period(first - 1)
+        while first - 1 >= oldestHeld, first - 1 >= 0, previous - (first - 1) < DetectionGate.lookBackPeriods {
+            let earlier = self.period(first - 1)
             guard earlier.startFrame + UInt64(earlier.samples.count) == nextStart else { break }
             first -= 1
             nextStart = earlier.startFrame
         }
         guard first <= previous else { return }
         for number in first...previous {
-            let earlier = history.period(number)
+            let earlier = self.period(number)
             if replayDTMF { detectDTMF(earlier) }
             if replayFSK { detectFSK(earlier) }
         }
@@ -277,14 +292,11 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     }
 
     public func finish(endFrame: UInt64) {
-        if let history { while nextToProcess < history.pushed { processNext(history) } }
+        while nextToProcess < received { processNext() }
         // The run ends (stop frame or signal): calls in progress end here, as if hung up.
         if hookLevel { handle(.onHook(frame: endFrame)) }
         player?.advance(line: setup.line, to: endFrame)
-        // The run is over: what the queue could not take yet goes after everything queued.
-        sendWaitingJobs()
-        storage.submitAtEnd(waitingJobs, line: setup.line)
-        waitingJobs = []
+        lineStorage.endOfRun()
         if ownsStorage { storage.finish() }
     }
 
@@ -311,56 +323,17 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     private func feed(_ period: CapturedPeriod, from: UInt64, to: UInt64) {
         // After a failure the call is written no further (one alarm, not one per period); it is closed
         // as interrupted at its end, and the other lines never notice.
-        if !waitingJobs.isEmpty { sendWaitingJobs() }
+        if lineStorage.hasWaitingJobs { lineStorage.sendWaitingJobs() }
         guard let recording, callFailure == nil, to > from else { return }
         let offset = Int(from - period.startFrame), count = Int(to - from)
-        let holes = recording.gapCount
         do {
-            if queued {
-                // Storage behind: encode only what the queue can take; the rest is lost, counted, and kept as a gap.
-                var room = roomFrames(recording, records: queue.freeRecordSlots)
-                if queue.used * 2 >= queue.buffering.slotsPerLine {
-                    raise(.storageFallingBehind, at: from, "the storage service is behind: \(queue.used) of line \(setup.line)'s "
-                        + "\(queue.buffering.slotsPerLine) queued records wait for flash (a slow or stalled fsync); calls still lose nothing")
-                }
-                if from > recording.nextFrame { room -= try recording.fill(until: from, atMost: room) }
-                guard waitingJobs.isEmpty, recording.nextFrame == from, room >= UInt64(count) else {
-                    storageLostFrames += UInt64(count)
-                    if !lostToStorage {
-                        lostToStorage = true
-                        let at = String(format: "%.2f s", Double(recording.nextFrame - recording.startFrame) / Double(setup.rate))
-                        raise(.storageOverflow, at: from, "line \(setup.line)'s storage queue is full (flash stalled longer than its buffer lasts): "
-                            + "the call's audio from \(at) on is lost until storage catches up; counted, and kept as a gap in the catalog")
-                    }
-                    return
-                }
-            }
-            try recording.consume(UnsafeBufferPointer(rebasing: period.samples[offset..<offset + count]), at: from)
+            try lineStorage.feed(recording, UnsafeBufferPointer(rebasing: period.samples[offset..<offset + count]), at: from, queued: queued)
         } catch {
             fail("encoding failed: \(error)", at: to)
         }
-        if recording.gapCount > holes { alarmGap(recording, at: from) }
     }
 
-    /// How many more frames the encoder may take while producing at most `records` flushes: the
-    /// writer flushes when the first packet after a full page is encoded, i.e. when the stream reaches
-    /// k × flushFrames + one packet (k ≥ 1).
-    private func roomFrames(_ recording: RecordingSession<DeferredSealedSink>, records: Int) -> UInt64 {
-        guard records >= 0 else { return 0 }
-        let encoded = UInt64(recording.encoder.capturedSamples), packet = UInt64(setup.rate / 50)
-        let nextFlush = encoded < flushFrames + packet ? flushFrames + packet : ((encoded - packet) / flushFrames + 1) * flushFrames + packet
-        return nextFlush + UInt64(records) * flushFrames - 1 - encoded
-    }
-
-    /// Jobs first, in order, as the queue frees slots (tried again with every period's audio).
-    private func sendWaitingJobs() {
-        while let job = waitingJobs.first, queue.push(job: job) { waitingJobs.removeFirst() }
-    }
-
-    private func send(_ job: StorageQueue.Job) {
-        sendWaitingJobs()
-        if !waitingJobs.isEmpty || !queue.push(job: job) { waitingJobs.append(job) }
-    }
+    private func send(_ job: StorageQueue.Job) { lineStorage.send(job) }
 
     private func perform(_ action: CallAction) {
         switch action {
@@ -371,7 +344,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
             queued = false
             do {
                 let encoder = try LineEncoder(
-                    sampleRate: setup.rate, settings: setup.opus, sink: DeferredSealedSink(),
+                    sampleRate: setup.rate, settings: setup.opus, sink: DeferredSealedSink(capacity: awaitingConsent),
                     serialNumber: UInt32(truncatingIfNeeded: frame), metadata: .init([
                         ("SKRYBA_LINE", "\(setup.line)"), ("SKRYBA_LINE_NAME", setup.name), ("SKRYBA_DIRECTION", direction.rawValue),
                         ("SKRYBA_START_UTC", startUTC.formatted(.iso8601)), ("SKRYBA_START_FRAME", "\(frame)"),
@@ -391,31 +364,25 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
             if let clip = setup.outgoingNotice { player?.play(clip, line: setup.line, channel: setup.playbackChannel, from: frame) }
         case .setCallerNumber(let number):
             call?.callerNumber = number
-        case .commitRecording(_, let consent):
+        case .commitRecording(let frame, let consent):
             guard var current = call, let recording, callFailure == nil else { return }
             current.consent = consent
             call = current
             // The row, the file and the backlog are the storage service's: this worker goes on encoding.
-            recording.sink.storage.handOver(to: queue)
+            do { try lineStorage.open(current, recording) } catch {
+                fail("cannot hand the call to storage: \(error)", at: frame)
+                return
+            }
             queued = true
-            send(.open(current, backlog: recording.sink.storage))
         case .finishRecording(let frame, let consent, let completed, let digits):
             guard var current = call else { return }
             current.consent = consent
             current.announcementCompleted = completed
             current.dialedDigits = digits
             if let recording, callFailure == nil, queued {
-                let holes = recording.gapCount
-                // The slots kept for closing take the last records; a hole the queue cannot take as silence
-                // ends the file early (the catalog's duration is the file's, the hole is listed).
-                queue.isClosing = true
-                // Finishing itself flushes at most twice (a page completed by the padding, the final page).
-                let room = roomFrames(recording, records: queue.freeRecordSlots - 2)
-                do { try recording.finish(at: frame, fillingAtMost: waitingJobs.isEmpty ? room : 0) } catch {
+                do { try lineStorage.close(recording, at: frame) } catch {
                     fail("cannot finish the recording: \(error)", at: frame)
                 }
-                queue.isClosing = false
-                if recording.gapCount > holes { alarmGap(recording, at: frame) }
             }
             if queued {
                 send(.finish(current, endFrame: frame, durationMs: recording?.durationMs ?? 0, failure: callFailure,
@@ -447,8 +414,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     private func endCall() {
         call = nil
         recording = nil
-        gapAlarmed = false
-        lostToStorage = false
+        lineStorage.recordingEnded()
         queued = false
         callFailure = nil
     }
@@ -458,31 +424,27 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         raise(.recordingFailed, at: frame, message)
     }
 
-    private func alarmGap(_ recording: RecordingSession<DeferredSealedSink>, at frame: UInt64) {
-        // A hole the storage queue made was alarmed when the loss began.
-        guard !gapAlarmed, !lostToStorage, let gap = recording.lastGap else { return }
-        gapAlarmed = true
-        let lost = String(format: "%.2f s of audio never reached the call's recording at %.2f s into it", Double(gap.durationMs) / 1000,
-                          Double(gap.offsetMs) / 1000)
-        raise(.recordingGap, at: frame, "\(lost) (dropped before encoding: ring overflow or device recovery); "
-              + "the file holds silence there and the catalog lists the gap")
-    }
-
+    /// Each alarm once, and its message built only then: a silent or stuck line costs nothing per period.
     private func watchHealth(_ period: CapturedPeriod, end: UInt64) {
         let quiet = setup.limits.silenceAmplitude
         if period.samples.contains(where: { $0 > quiet || $0 < -quiet }) {
             lastSignalFrame = end
-            raised.remove(.noCaptureSignal)
-        } else if end.frames(since: lastSignalFrame) >= setup.limits.noSignalFrames {
+            if noSignalAlarmed {
+                noSignalAlarmed = false
+                raised.remove(.noCaptureSignal)
+            }
+        } else if !noSignalAlarmed, end.frames(since: lastSignalFrame) >= setup.limits.noSignalFrames {
+            noSignalAlarmed = true
             raise(.noCaptureSignal, at: end, "no signal on the capture channel for \(end.frames(since: lastSignalFrame) / UInt64(setup.rate)) s: is the tap connected?")
         }
-        if let since = offHookSince, end.frames(since: since) >= setup.limits.stuckOffHookFrames {
+        if let since = offHookSince, !stuckOffHookAlarmed, end.frames(since: since) >= setup.limits.stuckOffHookFrames {
+            stuckOffHookAlarmed = true
             raise(.stuckOffHook, at: end, "off hook since frame \(since) (\(end.frames(since: since) / UInt64(setup.rate) / 60) min): stuck or miswired loop-current input?")
         }
     }
 
     private func raise(_ kind: Alarm.Kind, at frame: UInt64, _ message: String) {
-        guard [.recordingFailed, .recordingGap, .storageOverflow].contains(kind) || raised.insert(kind).inserted else { return }
+        guard kind == .recordingFailed || raised.insert(kind).inserted else { return }
         alarms.raise(Alarm(kind: kind, line: setup.line, frame: frame, message: message))
     }
 }

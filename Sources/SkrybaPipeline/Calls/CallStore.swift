@@ -39,7 +39,7 @@ public final class CallStore: @unchecked Sendable {
     }
 
     func newRecording(_ call: CallRecord) -> NewRecording {
-        NewRecording(line: call.line, direction: call.direction == .incoming ? .incoming : .outgoing, startUTC: call.startUTC,
+        NewRecording(line: call.line, direction: call.wholeLine ? .line : call.direction == .incoming ? .incoming : .outgoing, startUTC: call.startUTC,
                      startFrame: call.startFrame, recipients: recipients.map(\.description), callerNumber: call.callerNumber,
                      dialedDigits: nil, announcement: call.announcement.map { Announcement(id: $0.id, sha256: $0.sha256) },
                      consent: call.consent.flatMap { Consent(rawValue: $0.rawValue) })
@@ -133,4 +133,36 @@ public struct CallRecord: Sendable {
     public var announcementCompleted: Bool?
     public var consent: ConsentOutcome?
     public var dialedDigits = ""
+    /// The whole-line mode: the line recorded from start to end, no call logic (catalog direction `line`).
+    public var wholeLine = false
+
+    public init(line: Int, direction: CallDirection, startFrame: UInt64, startUTC: Date, callerNumber: String? = nil, wholeLine: Bool = false) {
+        self.line = line
+        self.direction = direction
+        self.startFrame = startFrame
+        self.startUTC = startUTC
+        self.callerNumber = callerNumber
+        self.wholeLine = wholeLine
+    }
+
+    /// As reports name it: `incoming`, `outgoing` or `line`.
+    public var directionName: String { wholeLine ? "line" : direction.rawValue }
+}
+
+/// The storage service's destination for calls and whole-line recordings.
+extension CallStore: RecordingDestination {
+    public func open(_ call: CallRecord) throws -> OpenedRecording {
+        let started = try commit(call)
+        return OpenedRecording(id: started.id.description, path: started.writer.path, writer: started.writer, catalogID: started.id)
+    }
+
+    public func finish(_ recording: OpenedRecording, call: CallRecord, endFrame: UInt64, durationMs: Int64, failure: String?, gaps: [RecordingGap]) {
+        guard let writer = recording.writer as? SealedRecordingWriter, let id = recording.catalogID else { return }
+        finish(Started(id: id, writer: writer), call: call.wholeLine ? nil : call, endFrame: endFrame, durationMs: durationMs, failure: failure, gaps: gaps)
+    }
+
+    public func discarded(_ call: CallRecord, endFrame: UInt64, durationMs: Int64, reason: String) throws -> String? {
+        let id: RecordingID = try discarded(call, endFrame: endFrame, durationMs: durationMs, reason: reason)
+        return id.description
+    }
 }

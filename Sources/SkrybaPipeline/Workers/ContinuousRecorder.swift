@@ -99,9 +99,10 @@ public final class CaptureSession: @unchecked Sendable {
                                                     periodsPerBuffer: configuration.periodsPerBuffer),
                           configurationFile: configuration.alsaConfigurationFile)
         let periodFrames = pcm.parameters.periodFrames
-        let rings = CaptureRings(layout: layout, periodFrames: periodFrames, slotsPerRing: configuration.slotsPerRing)
         let startTime = Date()
         let consumers = try makeConsumers(periodFrames, startTime)
+        let held = consumers.map { $0.heldPeriods(periodFrames: periodFrames) }.max() ?? 0
+        let rings = CaptureRings(layout: layout, periodFrames: periodFrames, slotsPerRing: configuration.slotsPerRing, heldPerRing: held)
         let capture = CaptureThread(consumers: min(configuration.workerThreads, layout.lineCount))
         lock.withLock {
             self.capture = capture
@@ -133,16 +134,21 @@ public final class CaptureSession: @unchecked Sendable {
     }
 }
 
-/// Records every line of a capture PCM whole, each to its own Ogg Opus stream in `Store`, from the
-/// first frame to the frame limit (or a stop request): the bench, and `skrybad` without call logic.
-public struct ContinuousRecorder<Store: RecordingStore> {
+/// Records every line of a capture PCM whole, each to its own Ogg Opus stream, from the first frame
+/// to the frame limit (or a stop request): the bench, and `skrybad` without call logic. The line
+/// workers only encode; the storage service creates, writes, fsyncs and settles the files in
+/// `destination`, as it does for calls.
+public struct ContinuousRecorder {
     public let configuration: RecorderConfiguration
-    public let store: Store
+    public let destination: any RecordingDestination
+    /// Tests: called once the line workers have finished, before the storage service writes what is
+    /// still queued (a test that stalls storage releases it here).
+    public var afterLinesFinished: (() -> Void)?
     private let session: CaptureSession
 
-    public init(configuration: RecorderConfiguration, store: Store) {
+    public init(configuration: RecorderConfiguration, store destination: any RecordingDestination) {
         self.configuration = configuration
-        self.store = store
+        self.destination = destination
         session = CaptureSession(configuration: configuration)
     }
 
@@ -150,32 +156,50 @@ public struct ContinuousRecorder<Store: RecordingStore> {
 
     public func run() throws -> RecorderReport {
         let configuration = configuration
-        let store = store
         let rate = configuration.layout.rate
-        var lines: [EncodingLine<Store.Sink>] = []
-        var files: [String] = []
-        let outcome = try session.run { periodFrames, startTime in
-            for line in 0..<configuration.layout.lineCount {
-                let (sink, path) = try store.open(line: line + 1, startUTC: startTime, startFrame: 0)
-                let metadata = LineEncoder<Store.Sink>.Metadata([
-                    ("SKRYBA_LINE", "\(line + 1)"),
-                    ("SKRYBA_START_UTC", startTime.formatted(.iso8601)),
-                    ("SKRYBA_START_FRAME", "0"),
-                    ("SKRYBA_RECORDER", configuration.recorderID),
-                ])
-                let encoder = try LineEncoder(sampleRate: rate, settings: configuration.opus, sink: sink,
-                                              serialNumber: UInt32(truncatingIfNeeded: 0x534B_0000 + line), metadata: metadata,
-                                              packetsPerPage: configuration.packetsPerPage)
-                let session = RecordingSession(line: line + 1, rate: rate, startFrame: 0, encoder: encoder)
-                lines.append(EncodingLine(line: line + 1, session: session) { store.finish($0, sampleRate: rate) })
-                files.append(path)
+        let lineCount = configuration.layout.lineCount
+        let alarms = AlarmBoard()
+        let buffering = StorageBuffering.sized(lines: lineCount, bitrate: configuration.opus.bitrate,
+                                               flushIntervalMs: configuration.packetsPerPage * 20)
+        let storage = StorageService(store: destination, alarms: alarms, lines: Array(1...lineCount), buffering: buffering)
+        try storage.start()
+        var lines: [EncodingLine] = []
+        let outcome: CaptureSession.Outcome
+        do {
+            outcome = try session.run { periodFrames, startTime in
+                for line in 1...lineCount {
+                    let metadata = LineEncoder<DeferredSealedSink>.Metadata([
+                        ("SKRYBA_LINE", "\(line)"),
+                        ("SKRYBA_START_UTC", startTime.formatted(.iso8601)),
+                        ("SKRYBA_START_FRAME", "0"),
+                        ("SKRYBA_RECORDER", configuration.recorderID),
+                    ])
+                    let sink = EncodingLine.sink(rate: rate, bitrate: configuration.opus.bitrate, packetsPerPage: configuration.packetsPerPage,
+                                                 buffering: buffering)
+                    let encoder = try LineEncoder(sampleRate: rate, settings: configuration.opus, sink: sink,
+                                                  serialNumber: UInt32(truncatingIfNeeded: 0x534B_0000 + line - 1), metadata: metadata,
+                                                  packetsPerPage: configuration.packetsPerPage)
+                    let session = RecordingSession(line: line, rate: rate, startFrame: 0, encoder: encoder)
+                    lines.append(try EncodingLine(line: line, session: session, packetsPerPage: configuration.packetsPerPage, startUTC: startTime,
+                                                  storage: storage, alarms: alarms))
+                }
+                return lines
             }
-            return lines
+        } catch {
+            // Lines already handed over are settled as interrupted (nothing of theirs was captured).
+            for line in lines { line.finish(endFrame: 0) }
+            afterLinesFinished?()
+            storage.finish()
+            throw error
         }
+        afterLinesFinished?()
+        storage.finish()
+        // What the storage thread could not do (a file that cannot be created or written) fails its line.
+        let storageFailures = alarms.alarms.filter { $0.kind == .recordingFailed || $0.kind == .storageOverflow }.map { "line \($0.line): \($0.message)" }
         return RecorderReport(framesCaptured: outcome.capture.framesCaptured, end: outcome.end,
                               recoveredOverruns: outcome.capture.recoveredOverruns, ringOverflows: outcome.ringOverflows,
-                              gapFrames: lines.map(\.gapFrames), files: files, bytesWritten: lines.reduce(0) { $0 + $1.bytesWritten },
-                              lineFailures: lines.compactMap(\.failure), realtimeScheduling: outcome.capture.realtimeScheduling,
+                              gapFrames: lines.map(\.gapFrames), files: storage.paths, bytesWritten: Int(storage.bytesWritten),
+                              lineFailures: lines.compactMap(\.failure) + storageFailures, realtimeScheduling: outcome.capture.realtimeScheduling,
                               periodFrames: outcome.periodFrames)
     }
 }

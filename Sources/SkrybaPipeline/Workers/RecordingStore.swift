@@ -1,20 +1,11 @@
 import Foundation
-import SkrybaOgg
 import SkrybaSeal
+import SkrybaStore
 import SkrybaSystem
 
-/// Where a line's recording goes: the file (and, on the appliance, its catalog row) is opened when
-/// the line starts and settled when it ends.
-public protocol RecordingStore: AnyObject {
-    associatedtype Sink: OggPageSink
-    /// Opens storage for `line` (1-based); returns the sink and the path for reports.
-    func open(line: Int, startUTC: Date, startFrame: UInt64) throws -> (sink: Sink, path: String)
-    /// Called once per line from its worker thread, after the stream ended (cleanly or not).
-    func finish(_ completion: LineCompletion<Sink>, sampleRate: Int)
-}
-
-/// Plain Ogg Opus files `DIR/PREFIX-NN.opus` (the unsealed bench, encoder experiments).
-public final class PlainFileStore: RecordingStore {
+/// Plain Ogg Opus files `DIR/PREFIX-NN.opus` (the unsealed bench, encoder experiments): a storage
+/// service destination. With `syncOnFlush`, every record (flush interval) is fsync'ed.
+public final class PlainFileStore: RecordingDestination {
     public let directory: String
     public let prefix: String
     public let syncOnFlush: Bool
@@ -25,17 +16,21 @@ public final class PlainFileStore: RecordingStore {
         self.syncOnFlush = syncOnFlush
     }
 
-    public func open(line: Int, startUTC: Date, startFrame: UInt64) throws -> (sink: FileSink, path: String) {
-        let path = "\(directory)/\(prefix)-\(String(format: "%02d", line)).opus"
-        return (try FileSink(path: path, syncOnFlush: syncOnFlush), path)
+    public func open(_ call: CallRecord) throws -> OpenedRecording {
+        let path = "\(directory)/\(prefix)-\(String(format: "%02d", call.line)).opus"
+        return OpenedRecording(id: path, path: path, writer: try PlainRecordWriter(path: path, syncEachRecord: syncOnFlush))
     }
 
-    public func finish(_ completion: LineCompletion<FileSink>, sampleRate: Int) { try? completion.sink.close() }
+    public func finish(_ recording: OpenedRecording, call: CallRecord, endFrame: UInt64, durationMs: Int64, failure: String?, gaps: [RecordingGap]) {
+        recording.writer.abandon()
+    }
+
+    public func discarded(_ call: CallRecord, endFrame: UInt64, durationMs: Int64, reason: String) throws -> String? { nil }
 }
 
 /// Sealed recordings `DIR/PREFIX-NN.skryba`, not catalogued (the bench). Unlike the appliance's
 /// store it replaces a file left by an earlier run of its own (the writer itself never overwrites).
-public final class SealedFileStore: RecordingStore {
+public final class SealedFileStore: RecordingDestination {
     public let directory: String
     public let prefix: String
     public let recipients: [AgeRecipient]
@@ -48,11 +43,41 @@ public final class SealedFileStore: RecordingStore {
         self.syncEachRecord = syncEachRecord
     }
 
-    public func open(line: Int, startUTC: Date, startFrame: UInt64) throws -> (sink: SealedSink, path: String) {
-        let path = "\(directory)/\(prefix)-\(String(format: "%02d", line)).skryba"
+    public func open(_ call: CallRecord) throws -> OpenedRecording {
+        let path = "\(directory)/\(prefix)-\(String(format: "%02d", call.line)).skryba"
         if unlink(path) != 0 && errno != ENOENT { throw FileError(operation: "unlink", path: path, errno: errno) }
-        return (SealedSink(writer: try SealedRecordingWriter(path: path, recipients: recipients, syncEachRecord: syncEachRecord)), path)
+        return OpenedRecording(id: path, path: path, writer: try SealedRecordingWriter(path: path, recipients: recipients, syncEachRecord: syncEachRecord))
     }
 
-    public func finish(_ completion: LineCompletion<SealedSink>, sampleRate: Int) { completion.sink.writer.abandon() }
+    public func finish(_ recording: OpenedRecording, call: CallRecord, endFrame: UInt64, durationMs: Int64, failure: String?, gaps: [RecordingGap]) {
+        recording.writer.abandon()
+    }
+
+    public func discarded(_ call: CallRecord, endFrame: UInt64, durationMs: Int64, reason: String) throws -> String? { nil }
+}
+
+/// Appends each record's Ogg pages to a plain file (created or truncated, mode 0640).
+final class PlainRecordWriter: RecordWriter {
+    let path: String
+    private let syncEachRecord: Bool
+    private var file: FileDescriptor?
+    private(set) var bytesWritten: Int64 = 0
+
+    init(path: String, syncEachRecord: Bool) throws(FileError) {
+        file = try .open(path, .truncate(permissions: 0o640))
+        self.path = path
+        self.syncEachRecord = syncEachRecord
+    }
+
+    func append(_ plaintext: UnsafeRawBufferPointer, position: UInt64, final: Bool) throws {
+        guard let file else { return }
+        try file.writeAll(plaintext)
+        bytesWritten += Int64(plaintext.count)
+        if syncEachRecord { try file.sync() }
+    }
+
+    func abandon() {
+        try? file?.close()
+        file = nil
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SkrybaCapture
+import SkrybaSeal
 import SkrybaStore
 import Synchronization
 
@@ -173,13 +174,50 @@ public final class StorageQueue: @unchecked Sendable {
     }
 }
 
+/// A recording's file as the storage thread writes it: one record per flush interval (sealed and
+/// fsync'ed, or plain Ogg pages).
+public protocol RecordWriter: AnyObject {
+    func append(_ plaintext: UnsafeRawBufferPointer, position: UInt64, final: Bool) throws
+    /// Closes the file; whatever was not finished stays as it is (recovery knows what is durable).
+    func abandon()
+    var bytesWritten: Int64 { get }
+}
+
+extension SealedRecordingWriter: RecordWriter {}
+
+/// A recording the storage thread has opened: `id` names it in reports (catalog id or path).
+public struct OpenedRecording {
+    public var id: String
+    public var path: String
+    public var writer: any RecordWriter
+    /// Its catalog row, when the destination keeps one.
+    public var catalogID: RecordingID?
+    public init(id: String, path: String, writer: any RecordWriter, catalogID: RecordingID? = nil) {
+        self.id = id
+        self.path = path
+        self.writer = writer
+        self.catalogID = catalogID
+    }
+}
+
+/// Where the storage service puts recordings: the catalog and its sealed files (`CallStore`, calls and
+/// the whole-line mode), or the bench's files. Called on the storage thread only.
+public protocol RecordingDestination: AnyObject {
+    /// Creates the recording's row and file (its consent is settled).
+    func open(_ call: CallRecord) throws -> OpenedRecording
+    /// Settles it: `complete` when its stream was finished cleanly, otherwise what is durable.
+    func finish(_ recording: OpenedRecording, call: CallRecord, endFrame: UInt64, durationMs: Int64, failure: String?, gaps: [RecordingGap])
+    /// A call that was not recorded (no consent): its row only, if the destination keeps rows.
+    func discarded(_ call: CallRecord, endFrame: UInt64, durationMs: Int64, reason: String) throws -> String?
+}
+
 /// Everything that waits on flash or SQLite, on one thread of its own: creating a call's row, its
 /// directory and its sealed file (after retention made room), writing and fsyncing its records,
 /// settling its row and audit entries. Line workers only queue messages (`StorageQueue`); they
 /// never wait for storage, so a slow flash costs memory (bounded), not audio — until a line's
 /// queue is full, and then the loss is counted, kept as a gap and alarmed.
 public final class StorageService: @unchecked Sendable {
-    public let store: CallStore
+    public let destination: any RecordingDestination
     public let alarms: AlarmBoard
     public let queues: [StorageQueue]
     private let wake: WakeSignal
@@ -193,14 +231,21 @@ public final class StorageService: @unchecked Sendable {
     private var atEnd: [(line: Int, job: StorageQueue.Job)] = []
     private let atEndLock = NSLock()
 
+    /// Every file opened, by line then in order, and the bytes written to those settled (read after `finish`).
+    public var paths: [String] {
+        opened.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }.map(\.element.path)
+    }
+    private var opened: [(line: Int, path: String)] = []
+    public private(set) var bytesWritten: Int64 = 0
+
     private struct Open {
         var frame: UInt64
-        var started: CallStore.Started?
+        var started: OpenedRecording?
         var failure: String?
     }
 
-    public init(store: CallStore, alarms: AlarmBoard, lines: [Int], buffering: StorageBuffering) {
-        self.store = store
+    public init(store destination: any RecordingDestination, alarms: AlarmBoard, lines: [Int], buffering: StorageBuffering) {
+        self.destination = destination
         self.alarms = alarms
         let wake = WakeSignal.make()
         self.wake = wake
@@ -255,8 +300,9 @@ public final class StorageService: @unchecked Sendable {
             }
         case .job(.open(let call, let backlog)):
             do {
-                let started = try store.commit(call)
+                let started = try destination.open(call)
                 current[line] = Open(frame: call.startFrame, started: started)
+                opened.append((line, started.path))
                 try backlog.commit(to: started.writer)
             } catch {
                 if current[line] == nil { current[line] = Open(frame: call.startFrame) }
@@ -266,17 +312,18 @@ public final class StorageService: @unchecked Sendable {
             let open = current.removeValue(forKey: line)
             let reason = failure ?? open?.failure
             if let started = open?.started {
-                store.finish(started, call: call, endFrame: endFrame, durationMs: durationMs, failure: reason, gaps: gaps)
+                destination.finish(started, call: call, endFrame: endFrame, durationMs: durationMs, failure: reason, gaps: gaps)
+                bytesWritten += started.writer.bytesWritten
             }
-            summaries.append(CallSummary(line: line, direction: call.direction.rawValue, startFrame: call.startFrame, endFrame: endFrame,
+            summaries.append(CallSummary(line: line, direction: call.directionName, startFrame: call.startFrame, endFrame: endFrame,
                                          outcome: open?.started == nil ? "failed" : (reason == nil ? "complete" : "interrupted"),
-                                         recording: open?.started?.id.description, consent: call.consent?.rawValue))
+                                         recording: open?.started?.id, consent: call.consent?.rawValue))
         case .job(.summary(let summary)):
             summaries.append(summary)
         case .job(.discarded(let call, let endFrame, let durationMs, let reason)):
-            let id = try? store.discarded(call, endFrame: endFrame, durationMs: durationMs, reason: reason)
-            summaries.append(CallSummary(line: line, direction: call.direction.rawValue, startFrame: call.startFrame, endFrame: endFrame,
-                                         outcome: "discarded", recording: id?.description, consent: call.consent?.rawValue))
+            let id = try? destination.discarded(call, endFrame: endFrame, durationMs: durationMs, reason: reason)
+            summaries.append(CallSummary(line: line, direction: call.directionName, startFrame: call.startFrame, endFrame: endFrame,
+                                         outcome: "discarded", recording: id ?? nil, consent: call.consent?.rawValue))
         }
     }
 

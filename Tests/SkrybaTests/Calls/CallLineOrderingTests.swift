@@ -47,17 +47,19 @@ import SkrybaSystem
     }
 
     /// Feeds `audio` in periods of `sizes` (cycled), skipping the periods listed in `dropped`.
+    /// Through a real ring, as the line worker reads it (`RingFeed`).
     static func feed(_ line: CallLine, audio: [Int16], sizes: [Int], dropped: Set<Int> = []) {
+        let feed = RingFeed(line, periodFrames: sizes.max() ?? 160)
         var start = 0, index = 0
         while start < audio.count {
             let count = min(sizes[index % sizes.count], audio.count - start)
             if !dropped.contains(index) {
-                audio[start..<start + count].withUnsafeBufferPointer { line.consume(CapturedPeriod(startFrame: UInt64(start), samples: $0)) }
+                audio[start..<start + count].withUnsafeBufferPointer { feed.push($0, startFrame: UInt64(start)) }
             }
             start += count
             index += 1
         }
-        line.finish(endFrame: UInt64(audio.count))
+        feed.finish(endFrame: UInt64(audio.count))
     }
 
     static func mix(_ samples: [Int16], into audio: inout [Int16], at frame: Int) {

@@ -70,20 +70,20 @@ import SkrybaStore
         let line = try CallLineOrderingTests.makeLine(store: store, id: 1, policy: LinePolicy(record: [.incoming, .outgoing], consent: .continueMeansConsent, announcementFrames: nil),
                                                   announcementFrames: nil, source: replay)
         let second = Self.lineNoise(seconds: 1, seed: 7)
-        var allocations = 0
+        let feed = RingFeed(line, periodFrames: Self.period)
+        var allocations = 0, locks = 0
         second.withUnsafeBufferPointer { buffer in
             for secondIndex in 0..<3600 {
                 for start in stride(from: 0, to: buffer.count, by: Self.period) {
-                    let period = CapturedPeriod(startFrame: UInt64(secondIndex * Self.rate + start),
-                                                samples: UnsafeBufferPointer(rebasing: buffer[start..<start + Self.period]))
                     skryba_allocations_begin()
-                    line.consume(period)
-                    let counted = skryba_allocations_end()
-                    if secondIndex > 0 { allocations += counted }  // the first periods make the history
+                    feed.push(UnsafeBufferPointer(rebasing: buffer[start..<start + Self.period]), startFrame: UInt64(secondIndex * Self.rate + start))
+                    allocations += skryba_allocations_end()
+                    locks += skryba_locks_counted()
                 }
             }
         }
         #expect(allocations == 0)
+        #expect(locks == 0)
         #expect(line.detectorUse == CallLine.DetectorUse(dtmfPeriods: 0, fskPeriods: 0))
         #expect(line.calls.isEmpty)
     }
@@ -105,11 +105,11 @@ import SkrybaStore
             return Int16(Int(state >> 33) % 2001 - 1000)
         }
         var allocations = 0, counted = 0
+        let feed = RingFeed(line, periodFrames: Self.period)
         audio.withUnsafeBufferPointer { buffer in
             for start in stride(from: 0, to: buffer.count, by: Self.period) {
-                let period = CapturedPeriod(startFrame: UInt64(start), samples: UnsafeBufferPointer(rebasing: buffer[start..<start + Self.period]))
                 skryba_allocations_begin()
-                line.consume(period)
+                feed.push(UnsafeBufferPointer(rebasing: buffer[start..<start + Self.period]), startFrame: UInt64(start))
                 let made = skryba_allocations_end()
                 // Skip the warm-up second and the period of the hook edge (an edge allocates its events).
                 if start >= Self.rate && !(UInt64(start)..<UInt64(start + Self.period)).contains(hookFrame) {

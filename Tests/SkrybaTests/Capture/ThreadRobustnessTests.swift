@@ -100,7 +100,7 @@ import SkrybaSystem
 }
 
 /// Records the name of the thread that consumes its periods.
-final class NameRecordingLine: LineConsumer, @unchecked Sendable {
+final class NameRecordingLine: ImmediateLineConsumer, @unchecked Sendable {
     let names = Mutex<Set<String>>([])
     func consume(_ period: CapturedPeriod) {
         let name = JoinableThread.currentThreadName

@@ -40,30 +40,25 @@ import SkrybaSystem
         }
         let pcm = try PCM(name: configuration.audio.capture, stream: .capture,
                           parameters: PCMParameters(rate: 8000, channels: 4, periodFrames: 160), configurationFile: rendered.alsaConfiguration)
-        let rings = CaptureRings(layout: try configuration.lineLayout(), periodFrames: 160, slotsPerRing: 4)
+        // 4 periods of slack and the worker's look-back: 8 slots, of which a caught-up worker holds 2.
+        let rings = CaptureRings(layout: try configuration.lineLayout(), periodFrames: 160, slotsPerRing: 4,
+                                 heldPerRing: workers[0].heldPeriods(periodFrames: 160))
+        var drains = zip(rings.rings, workers).map { LineDrain(ring: $0, consumer: $1) }
         var loop = rings.makeLoop(source: pcm.realtimeReader(), frameLimit: rendered.frames, pacing: .device)
         var period = 0
         while loop.step() == .captured(frames: 160) {
             defer { period += 1 }
-            if period % 100 >= 95 { continue }  // the workers are late: nothing drained
-            for (ring, worker) in zip(rings.rings, workers) {
-                while let captured = ring.peek() {
-                    worker.consume(captured)
-                    ring.release()
-                }
-            }
+            if period % 100 >= 93 { continue }  // the workers are late: nothing drained
+            for index in drains.indices { drains[index].drain() }
         }
-        for (ring, worker) in zip(rings.rings, workers) {
-            while let captured = ring.peek() {
-                worker.consume(captured)
-                ring.release()
-            }
-            worker.finish(endFrame: loop.position)
+        for index in drains.indices {
+            drains[index].drain()
+            drains[index].finish(endFrame: loop.position)
         }
         storage.finish()
         withExtendedLifetime(pcm) {}
 
-        // Periods 95…99 of every hundred are read while the workers are late: 4 fit the ring, the
+        // Periods 93…99 of every hundred are read while the workers are late: 6 fit the ring, the
         // fifth and the one read before they catch up are dropped (periods 99 and 100, 199 and 200, …).
         #expect(rings.overflows == Array(repeating: RingOverflow(periods: 6, frames: 960), count: 4))
         let expectedGaps = [99, 199, 299].map { RecordingGap(startFrame: UInt64($0 * 160), frames: 320, recordingStartFrame: 4000, rate: 8000) }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SkrybaConfig
 import SkrybaCore
+import SkrybaOpus
 import SkrybaPipeline
 import SkrybaSeal
 import SkrybaStore
@@ -95,5 +96,57 @@ import SkrybaSystem
         #expect(report.alarms.contains { $0.kind == .storageFallingBehind && $0.line == 1 })
         let finished = try #require(entries.last { $0.kind == "recording-finished" })
         #expect(finished.decodedDetails?["gap_frames"] == String(lost))
+    }
+}
+
+/// The whole-line mode computes only too: its files are created, written and fsync'ed by the storage
+/// service, so a storage thread stalled for the whole capture costs memory, not audio, and the line
+/// workers finish every period while nothing is durable yet.
+@Suite struct WholeLineStorageTests {
+    @Test func wholeLinesRecordThroughAStalledStorageServiceWithoutLoss() throws {
+        let fixture = ALSAFixture.shared
+        let directory = try makeTemporaryDirectory(prefix: "skryba-whole-line-stall")
+        let catalog = try Catalog(dataDirectory: directory)
+        let identity = AgeIdentity()
+        let store = try CatalogStore(dataDirectory: directory, catalog: catalog, recipients: [identity.recipient])
+        let stall = StorageStallTests.Stall()
+        store.calls.beforeRecordSync = { stall.hook() }
+        let durable = DurableCount()
+        store.onDurable = { _, _, _ in durable.add() }
+        let frames = UInt64(fixture.speech.map(\.count).max()!)
+        var configuration = RecorderConfiguration(
+            pcmName: "skryba_test_speech2", layout: try LineLayout(rate: 8000, lines: 2), periodFrames: 160,
+            opus: OpusSettings(), frameLimit: frames, pacing: .waitForConsumers)
+        configuration.realtimePriority = nil
+        var recorder = ContinuousRecorder(configuration: configuration, store: store)
+        var durableWhenLinesFinished: Int?
+        recorder.afterLinesFinished = {
+            durableWhenLinesFinished = durable.count
+            stall.release()
+        }
+        let report = try recorder.run()
+        #expect(stall.blocked, "the storage service was stalled")
+        #expect(durableWhenLinesFinished == 0, "the workers finished every period before anything was durable")
+        #expect(report.lineFailures.isEmpty)
+        let rows = try catalog.recordings().sorted { $0.line < $1.line }
+        #expect(rows.map(\.direction) == [.line, .line])
+        #expect(rows.map(\.status) == [.complete, .complete])
+        #expect(rows.map(\.durationMs) == [Int64(frames) * 1000 / 8000, Int64(frames) * 1000 / 8000])
+        #expect(report.files == rows.map { "\(directory)/\($0.filePath!)" })
+        for row in rows {
+            let opened = try SealedRecordingReader.open([UInt8](FileManager.default.contents(atPath: "\(directory)/\(row.filePath!)")!),
+                                                        identities: [identity])
+            #expect(opened.problem == nil)
+            let path = "\(directory)/line-\(row.line).opus"
+            try Data(opened.plaintext).write(to: URL(fileURLWithPath: path))
+            #expect(try Tool.opusdec(path).count == Int(frames))
+        }
+    }
+
+    final class DurableCount: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func add() { lock.withLock { value += 1 } }
+        var count: Int { lock.withLock { value } }
     }
 }

@@ -2,7 +2,7 @@ import SkrybaCapture
 import SkrybaPipeline
 
 /// A line consumer that keeps everything it is given, to compare with what went into the device.
-final class CollectingLine: LineConsumer, @unchecked Sendable {
+final class CollectingLine: ImmediateLineConsumer, @unchecked Sendable {
     var samples: [Int16] = []
     var periodStarts: [UInt64] = []
     var finishCalls = 0
