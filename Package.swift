@@ -23,6 +23,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: systemLibraries + [
         // Tiny C functions for variadic/macro C APIs (opus_encoder_ctl, alsa-lib's error handler).
@@ -69,14 +71,26 @@ let package = Package(
                            "SkrybaGPIO", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
+        // The daemon as a service: systemd notify/watchdog, journal logging, health and alarms, the
+        // control socket. No C modules of its own; ServiceLifecycle runs the services.
+        .target(
+            name: "SkrybaService",
+            dependencies: ["SkrybaCore", "SkrybaALSA", "SkrybaCapture", "SkrybaGPIO", "SkrybaPipeline", "SkrybaStore", "SkrybaSystem", "SkrybaConfig",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+
         .executableTarget(
             name: "skrybad",
             dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaGPIO", "SkrybaCapture", "SkrybaALSA",
+                           "SkrybaService",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "skryba",
-            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig",
+            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaService",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
@@ -91,7 +105,7 @@ let package = Package(
             dependencies: [
                 "SkrybaCore", "SkrybaALSA", "SkrybaGPIO", "SkrybaOpus", "SkrybaSQLite", "SkrybaOgg",
                 "SkrybaCapture", "SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaSystem", "SkrybaSignals", "SkrybaConfig",
-                "CAllocationCounter",
+                "CAllocationCounter", "SkrybaService",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/SkrybaTests",

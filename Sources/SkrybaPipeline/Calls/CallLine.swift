@@ -52,6 +52,8 @@ public struct CallSummary: Equatable, Sendable, Codable {
 /// frame to the exact on-hook frame, and carries out the machine's actions.
 public final class CallLine: LineConsumer, @unchecked Sendable {
     public let setup: CallLineSetup
+    /// Hook, call and level as the worker last saw them (the control socket reads it).
+    public let live = LineLiveState()
     private let store: CallStore
     /// Where everything that waits on flash or SQLite goes; this worker only queues messages.
     private let storage: StorageService
@@ -193,6 +195,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
                 events += cadence.edge(level: edge.level, frame: frame)
             case .hook where edge.level != hookLevel:
                 hookLevel = edge.level
+                live.noteHook(offHook: edge.level)
                 // Which hook states the period heard: an edge at its first frame leaves none of the old one.
                 if edge.level { heardOffHook = true } else { heardOnHook = true }
                 if frame == start { if edge.level { heardOnHook = false } else { heardOffHook = false } }
@@ -292,10 +295,14 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         switch event {
         case .offHook(let frame):
             offHookSince = frame
+            if unansweredEpisodes > 0 && raised.remove(.ringWithoutOffHook) != nil {
+                alarms.clear(.ringWithoutOffHook, line: setup.line, reason: "a ringing call was answered")
+            }
             if cadence.isRinging { unansweredEpisodes = 0 }
             cadence.reset()
         case .onHook:
             offHookSince = nil
+            if raised.remove(.stuckOffHook) != nil { alarms.clear(.stuckOffHook, line: setup.line, reason: "the line went on hook") }
         case .ringingEnded(let frame):
             unansweredEpisodes += 1
             if unansweredEpisodes >= setup.limits.unansweredRingingEpisodes {
@@ -319,6 +326,10 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
             if queued {
                 // Storage behind: encode only what the queue can take; the rest is lost, counted, and kept as a gap.
                 var room = roomFrames(recording, records: queue.freeRecordSlots)
+                if queue.used == 0, raised.contains(.storageFallingBehind) {
+                    raised.remove(.storageFallingBehind)
+                    alarms.clear(.storageFallingBehind, line: setup.line, reason: "the storage service caught up")
+                }
                 if queue.used * 2 >= queue.buffering.slotsPerLine {
                     raise(.storageFallingBehind, at: from, "the storage service is behind: \(queue.used) of line \(setup.line)'s "
                         + "\(queue.buffering.slotsPerLine) queued records wait for flash (a slow or stalled fsync); calls still lose nothing")
@@ -367,6 +378,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         case .beginCapture(let direction, let frame, let callerNumber):
             let startUTC = sessionStart.addingTimeInterval(Double(frame) / Double(setup.rate))
             call = CallRecord(line: setup.line, direction: direction, startFrame: frame, startUTC: startUTC, callerNumber: callerNumber)
+            live.callBegan(direction, at: frame)
             callFailure = nil
             queued = false
             do {
@@ -445,6 +457,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     }
 
     private func endCall() {
+        live.callEnded()
         call = nil
         recording = nil
         gapAlarmed = false
@@ -469,10 +482,11 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     }
 
     private func watchHealth(_ period: CapturedPeriod, end: UInt64) {
+        live.notePeriod(period.samples, end: end)
         let quiet = setup.limits.silenceAmplitude
         if period.samples.contains(where: { $0 > quiet || $0 < -quiet }) {
             lastSignalFrame = end
-            raised.remove(.noCaptureSignal)
+            if raised.remove(.noCaptureSignal) != nil { alarms.clear(.noCaptureSignal, line: setup.line, reason: "the capture channel has a signal again") }
         } else if end.frames(since: lastSignalFrame) >= setup.limits.noSignalFrames {
             raise(.noCaptureSignal, at: end, "no signal on the capture channel for \(end.frames(since: lastSignalFrame) / UInt64(setup.rate)) s: is the tap connected?")
         }

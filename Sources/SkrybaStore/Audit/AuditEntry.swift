@@ -32,6 +32,9 @@ public enum AuditKind: String, Sendable, Codable, CaseIterable {
     case copyRenewed = "copy-renewed"
     case copyReleased = "copy-released"
     case copyDestroyed = "copy-destroyed"
+    /// An alarm's start and end (docs/service.md): the alarm history, subject = the alarm's kind.
+    case alarmRaised = "alarm-raised"
+    case alarmCleared = "alarm-cleared"
 }
 
 /// One row of `audit_log`, exactly as stored: the hash covers these bytes, so nothing here is
