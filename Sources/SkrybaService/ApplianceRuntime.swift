@@ -22,6 +22,12 @@ public final class ApplianceRuntime: @unchecked Sendable {
     private var stopping = false
     private var ready = false
     private var last: (capture: UInt64, storage: UInt64)?
+    /// When the capture and the storage last moved (or had nothing to do).
+    private var moved: (capture: Date, storage: Date)?
+    /// How long no progress is a stall: a second, or while a lost capture device is being reopened,
+    /// the longest back-off and a second (docs/service.md).
+    public static let stallSeconds = 1.0
+    public static let reopeningStallSeconds = Double(ReopeningPCMSource.longestBackoffNanoseconds) / 1e9 + 1
     private var stalled: String?
     private var lostSeen: [UInt64] = []
     /// Free space at the first check and when: the rate the filesystem fills at since the start.
@@ -67,15 +73,23 @@ public final class ApplianceRuntime: @unchecked Sendable {
         let gpioFailure = watchGPIO()
         // Reopening a lost device is progress too: the capture thread is alive and doing its job.
         let captureProgress = progress.capturePosition &+ appliance.recorder.captureHealth.reopenAttempts
+        let reopening = appliance.recorder.captureHealth.isGone
         let (health, becameReady, changed) = lock.withLock { () -> (Health, Bool, Bool) in
-            defer { last = (captureProgress, progress.storageHandled) }
+            var since = moved ?? (now, now)
+            if let last {
+                if captureProgress != last.capture { since.capture = now }
+                if progress.storageHandled != last.storage || progress.storagePending == 0 { since.storage = now }
+            }
+            last = (captureProgress, progress.storageHandled)
+            moved = since
+            let captureLimit = reopening ? Self.reopeningStallSeconds : Self.stallSeconds
             var problem: String?
-            if let last, !stopping {
-                if captureProgress == last.capture {
+            if !stopping {
+                if now.timeIntervalSince(since.capture) >= captureLimit {
                     problem = "the capture is stuck at frame \(progress.capturePosition) (no audio from \(configuration.audio.capture))"
                 } else if let gpioFailure {
                     problem = "the GPIO inputs cannot be read (\(gpioFailure)); calls cannot be detected"
-                } else if progress.storagePending > 0 && progress.storageHandled == last.storage {
+                } else if now.timeIntervalSince(since.storage) >= Self.stallSeconds {
                     problem = "the storage service is stuck with \(progress.storagePending) messages waiting (flash or SQLite blocked)"
                 }
             }

@@ -23,7 +23,8 @@ enum WarsawTime {
         formatter.calendar = LegalTime.calendar
         formatter.timeZone = LegalTime.calendar.timeZone
         formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss zzz"
+        // The offset, not an abbreviation: Linux's Foundation names the zone "GMT+1", not "CET".
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
         return formatter.string(from: date)
     }
 }

@@ -188,7 +188,11 @@ import Glibc
         #expect(printed.status == 0, "\(printed.output)")
         #expect(printed.output.contains("skrybad is not running (no answer on \(directory)/none.sock): the history below is from the audit log."))
         #expect(printed.output.contains("No alarm in force."))
-        #expect(printed.output.contains("raised                   cleared                  alarm                   line  what"), "\(printed.output)")
+        let lines = printed.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let header = try #require(lines.firstIndex(of: "History:")).advanced(by: 1)
+        #expect(lines[header].split(separator: " ") == ["raised", "cleared", "alarm", "line", "what"], "\(printed.output)")
+        // Warsaw time with its offset (+01:00 in winter, +02:00 in summer).
+        #expect(lines[header + 1].range(of: #"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0[12]:00  "#, options: .regularExpression) != nil, "\(lines[header + 1])")
         #expect(printed.output.contains("(cleared: the system clock is synchronised)"))
     }
 }
