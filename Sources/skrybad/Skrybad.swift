@@ -229,14 +229,11 @@ struct Skrybad: AsyncParsableCommand {
     /// A new appliance has no configuration yet: rather than fail and be restarted every few seconds,
     /// make what needs no configuration (catalog, device key, so IT can pin the key at installation) and idle.
     func runNotConfigured(configPath: String) throws {
-        // Block SIGTERM/SIGINT before anything is said: a stop sent as soon as the message is read
-        // stays pending for sigwait instead of landing before a handler exists (threads made from
-        // here on inherit the mask).
-        var stopSignals = sigset_t()
-        sigemptyset(&stopSignals)
-        sigaddset(&stopSignals, SIGTERM)
-        sigaddset(&stopSignals, SIGINT)
-        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+        // Catch SIGTERM/SIGINT before anything is said: a stop sent as soon as the message is read
+        // is then taken by the signal sources, never by the default action. (The async main runs on
+        // a pool thread, so a mask here would not cover the process's other threads.)
+        let stopped = DispatchSemaphore(value: 0)
+        let sources = onSignals { stopped.signal() }
         let directory = dataDir ?? SkrybaConfiguration.defaultDataDirectory
         let lock = try DataDirectoryLock.acquire(dataDirectory: directory)
         let catalog = try Catalog(dataDirectory: directory)
@@ -249,17 +246,19 @@ struct Skrybad: AsyncParsableCommand {
         // Under systemd (Type=notify) it is up as it is; the watchdog is fed by a timer, as there is no pipeline to watch.
         let notifier = ServiceNotifier()
         notifier?.send(["READY=1", ServiceNotifier.status("not configured: \(configPath) does not exist; nothing is recorded")])
-        let watchdog = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "skryba.watchdog"))
+        // Made only when needed: libdispatch traps on releasing a source that was never resumed.
+        var watchdog: (any DispatchSourceTimer)?
         if let notifier, let microseconds = notifier.watchdogMicroseconds {
+            let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "skryba.watchdog"))
             let interval = DispatchTimeInterval.microseconds(Int(clamping: max(20_000, microseconds / 2)))
-            watchdog.schedule(deadline: .now(), repeating: interval)
-            watchdog.setEventHandler { notifier.send(["WATCHDOG=1"]) }
-            watchdog.resume()
+            timer.schedule(deadline: .now(), repeating: interval)
+            timer.setEventHandler { notifier.send(["WATCHDOG=1"]) }
+            timer.resume()
+            watchdog = timer
         }
-        var received: Int32 = 0
-        sigwait(&stopSignals, &received)
-        watchdog.cancel()
-        withExtendedLifetime((lock, catalog)) {}
+        stopped.wait()
+        watchdog?.cancel()
+        withExtendedLifetime((lock, catalog, sources)) {}
     }
 
     static func progressPrinter() -> (RecordingID, UInt64, UInt64) -> Void {

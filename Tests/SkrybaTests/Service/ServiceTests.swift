@@ -36,7 +36,8 @@ import Glibc
     /// SIGTERM while a call is being recorded: the call ends there, its last record is written, the
     /// row is complete and the file decodes to exactly its frames. Meanwhile the control socket (mode
     /// 0660, the admin group) answers status with the real line, its state and the call in progress,
-    /// and the journal gets one line per call started and ended with no caller number.
+    /// and a configuration reload renames the line without dropping the call; the journal gets one
+    /// line per call started and ended with no caller number.
     @Test func sigtermDuringACallLeavesACompleteRecordingAndTheSocketShowsTheCall() throws {
         let (rendered, config, data) = try office(Self.oneCall, "sigterm")
         let socketDirectory = "\(rendered.directory)/run"
@@ -76,6 +77,21 @@ import Glibc
         #expect(stranger.status == 1)
         #expect(stranger.output.contains("permission denied"), "\(stranger.output)")
 
+        // A change through the socket while the call goes on: a file with a problem is refused and
+        // nothing changes; a good one renames the line and takes new retention rules at once.
+        let original = try String(contentsOfFile: config, encoding: .utf8)
+        try original.replacingOccurrences(of: "rate = 8000", with: "rate = 44100").write(toFile: config, atomically: true, encoding: .utf8)
+        let refused = try ControlClient.request("reload", path: socket)
+        #expect(!refused.ok && refused.error?.hasPrefix("the configuration was not reloaded; the one in force stays:\n\(config):") == true, "\(refused)")
+        #expect(refused.error?.contains("audio.rate") == true)
+        try (original.replacingOccurrences(of: "name = \"Sekretariat\"", with: "name = \"Sekretariat gminy\"") + "\n[retention]\nperiod = \"6m\"\n")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let reload = try #require(try ControlClient.request("reload", path: socket).reload)
+        #expect(reload.applied == ["retention", "line names"] && reload.needsRestart.isEmpty, "\(reload)")
+        #expect(try ControlClient.request("status", path: socket).status?.lines.map(\.name) == ["Sekretariat gminy"])
+        let changes = try Catalog(dataDirectory: data).audit.entries().filter { $0.kind == AuditKind.configChanged.rawValue }
+        #expect(changes.last?.actor == "control:root" && changes.last?.details.contains("\"retention\":\"6m\"") == true, "\(changes)")
+
         #expect(daemon.terminate() == 0, "\(daemon.stderr)")
         #expect(!FileManager.default.fileExists(atPath: socket), "the socket goes with the daemon")
         let rows = try Catalog(dataDirectory: data).recordings()
@@ -94,7 +110,7 @@ import Glibc
         #expect(log.contains("<6>skrybad: call started: line 1 (Sekretariat), incoming, recording \(row.id)\n"), "\(log)")
         let seconds = Int((Double(end - row.startFrame) / 8000).rounded())
         let duration = seconds >= 60 ? "\(seconds / 60) min \(seconds % 60) s" : "\(seconds) s"
-        #expect(log.contains("<6>skrybad: call ended: line 1 (Sekretariat), incoming, \(duration), recording \(row.id), complete\n"), "\(log)")
+        #expect(log.contains("<6>skrybad: call ended: line 1 (Sekretariat gminy), incoming, \(duration), recording \(row.id), complete\n"), "\(log)")
         #expect(!log.contains("221234567"), "no caller number in the journal")
     }
 
