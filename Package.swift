@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // Files: FileDescriptor, Errno, FilePath.
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: systemLibraries + [
         // Tiny C functions for variadic/macro C APIs (opus_encoder_ctl, alsa-lib's error handler).
@@ -79,14 +81,26 @@ let package = Package(
         // What goes in the case file, in Polish: documents rendered to HTML and, by its own PDF writer, to PDF.
         .target(name: "SkrybaDocuments", dependencies: ["SkrybaStore"]),
 
+        // The daemon as a service: systemd notify/watchdog, journal logging, health and alarms, the
+        // control socket. No C modules of its own; ServiceLifecycle runs the services.
+        .target(
+            name: "SkrybaService",
+            dependencies: ["SkrybaCore", "SkrybaALSA", "SkrybaCapture", "SkrybaGPIO", "SkrybaPipeline", "SkrybaStore", "SkrybaSystem", "SkrybaConfig",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+
         .executableTarget(
             name: "skrybad",
             dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaGPIO", "SkrybaCapture", "SkrybaALSA",
+                           "SkrybaService",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "skryba",
-            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaDocuments", "SkrybaExport",
+            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaDocuments", "SkrybaExport", "SkrybaService",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
@@ -101,7 +115,7 @@ let package = Package(
             dependencies: [
                 "SkrybaCore", "SkrybaALSA", "SkrybaGPIO", "SkrybaOpus", "SkrybaOgg",
                 "SkrybaCapture", "SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaSystem", "SkrybaSignals", "SkrybaConfig",
-                "CAllocationCounter", "SkrybaDocuments", "SkrybaExport",
+                "CAllocationCounter", "SkrybaDocuments", "SkrybaExport", "SkrybaService",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/SkrybaTests",

@@ -40,6 +40,10 @@ public struct CaptureLoop<Source: CaptureSource> {
         /// `.waitForConsumers` pacing: some ring has no free slot; nothing was read.
         case waitingForConsumers
         case failed(code: Int32)
+        /// The device is gone; the source is reopening it.
+        case deviceUnavailable
+        /// The device came back; the sample clock skipped the outage.
+        case resumedAfterOutage
     }
 
     /// - Parameters:
@@ -78,6 +82,11 @@ public struct CaptureLoop<Source: CaptureSource> {
             return .recoveredOverrun
         case .failed(let code):
             return .failed(code: code)
+        case .unavailable:
+            return .deviceUnavailable
+        case .resumed(let lostFrames):
+            capturedFrames = min(frameLimit, capturedFrames &+ lostFrames)
+            return .resumedAfterOutage
         }
     }
 

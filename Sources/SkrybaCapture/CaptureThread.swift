@@ -152,7 +152,7 @@ public final class CaptureThread: @unchecked Sendable {
             case .captured:
                 clock.pointee.store(loop.position, ordering: .relaxed)
                 for wakeup in wakeups { wakeup.signal() }
-            case .recoveredOverrun:
+            case .recoveredOverrun, .deviceUnavailable, .resumedAfterOutage:
                 continue
             case .waitingForConsumers:
                 space.wait(timeoutNanoseconds: 50_000_000)

@@ -18,7 +18,7 @@ struct Skryba: ParsableCommand {
             2 the configuration or data directory cannot be used; 64 a mistake in the command's arguments (printed with the usage).
             """,
         version: SkrybaVersion.current,
-        subcommands: [SimulateCommand.self, HoldCommand.self, CopiesCommand.self, RetentionCommand.self, FsckCommand.self, AuditCommand.self, RecordingsCommand.self, DeviceKeyCommand.self, DocumentsCommand.self,
+        subcommands: [StatusCommand.self, AlarmsCommand.self, ReloadCommand.self, SimulateCommand.self, HoldCommand.self, CopiesCommand.self, RetentionCommand.self, FsckCommand.self, AuditCommand.self, RecordingsCommand.self, DeviceKeyCommand.self, DocumentsCommand.self,
                       RequestsCommand.self, ExportServeCommand.self,
                       BenchCommand.self, EncodeCommand.self])
 

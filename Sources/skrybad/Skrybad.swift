@@ -1,6 +1,8 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Logging
+import ServiceLifecycle
 import SkrybaALSA
 import SkrybaCapture
 import SkrybaConfig
@@ -8,11 +10,12 @@ import SkrybaCore
 import SkrybaOpus
 import SkrybaPipeline
 import SkrybaSeal
+import SkrybaService
 import SkrybaStore
 import SkrybaSystem
 
 @main
-struct Skrybad: ParsableCommand {
+struct Skrybad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skrybad",
         abstract: "Skryba appliance daemon: detects calls on every tapped line, announces, records them sealed into the catalog.",
@@ -24,6 +27,12 @@ struct Skrybad: ParsableCommand {
             The capture is paced by what alsa-lib opened (a sound card by the device, a file PCM with no clock of its own by the
             consumer; --pacing overrides), said in one line at start. Audio lost to a full ring or a capture overrun is an
             audio-lost alarm; a run bounded by --stop-at-frame that lost audio exits with status 3.
+
+            As a systemd service (Type=notify, docs/service.md) it says READY once the capture runs and feeds the watchdog \
+            only while the capture and the storage move; SIGTERM finishes every call in progress (its last record written and \
+            the catalog row settled) before it exits. It logs one line per call started and ended and per alarm raised and \
+            cleared, with journald priorities when $JOURNAL_STREAM is set. --control-socket serves `skryba status` and \
+            `skryba alarms` (docs/control-socket.md).
 
             When the --config file does not exist (a new appliance), skrybad starts "not configured": it creates the catalog
             and the device key in the data directory (--data-dir, or /var/lib/skryba), says so on standard error, records
@@ -41,6 +50,9 @@ struct Skrybad: ParsableCommand {
     var pacing: String?
     @Option(help: "Simulation only: deliver a file PCM at this many times real time, 0.01 to 1000 (e.g. 1 for real time).") var speed: Double?
     @Flag(help: "Print a JSON line to stdout after every durable (fsync'ed) record.") var progress = false
+    @Option(help: "Serve the control socket at this path (the systemd unit gives /run/skryba/control.sock; without it there is none).")
+    var controlSocket: String?
+    @Option(help: "The group that may use the control socket (mode 0660, owner root).") var adminGroup: String = ControlSocketServer.defaultGroup
     @Flag(help: "Simulations and test benches without a time daemon: trust the system clock unless it reads before 2026 (docs/retention.md).")
     var assumeClockSynchronised = false
 
@@ -73,11 +85,12 @@ struct Skrybad: ParsableCommand {
     /// A file PCM delivered between a hundredth of real time and a thousand times it.
     static let speedRange = 0.01...1000.0
 
-    func run() throws {
+    func run() async throws {
+        LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
         if let refusal = MemoryLock.lockAll() { FileHandle.standardError.write(Data("skrybad: \(refusal)\n".utf8)) }
         if let config {
             if !FileManager.default.fileExists(atPath: config) { return try runNotConfigured(configPath: config) }
-            try runAppliance(configPath: config)
+            try await runAppliance(configPath: config)
         } else { try runWholeLines() }
     }
 
@@ -100,7 +113,42 @@ struct Skrybad: ParsableCommand {
         return lost
     }
 
-    func alarm(_ text: String) { FileHandle.standardError.write(Data("skrybad: ALARM: \(text)\n".utf8)) }
+    func alarm(_ text: String) { Self.logger.warning("ALARM: \(text)") }
+
+    static let logger = Logger(label: "skrybad")
+
+    /// Whether this process may run a thread at SCHED_FIFO, as the capture thread asks (a thread
+    /// started and joined at once): said at start, so a board without the unit's rights is noticed.
+    static func logRealtimePriority(_ priority: Int32?) {
+        guard let priority else { return }
+        let probe = try? JoinableThread(name: "rt-probe", fifoPriority: priority) {}
+        probe?.join()
+        if probe?.realtimeScheduling == true {
+            logger.info("the capture thread runs at real-time priority (SCHED_FIFO \(priority))")
+        } else {
+            let said = "real-time priority is not permitted (SCHED_FIFO \(priority) refused): the capture thread runs at normal priority "
+                + "and may be delayed under load; grant CAP_SYS_NICE or LimitRTPRIO=\(priority) (the systemd unit does)"
+            logger.warning("\(said)")
+        }
+    }
+
+    /// The journal's line for a call: line, its name, direction, duration, recording id (never a
+    /// caller number or dialled digits).
+    static func callLine(_ event: CallJournalEvent, name: (Int) -> String) -> String {
+        func duration(_ ms: Int64) -> String {
+            let seconds = Int((Double(ms) / 1000).rounded())
+            return seconds >= 60 ? "\(seconds / 60) min \(seconds % 60) s" : "\(seconds) s"
+        }
+        switch event {
+        case .started(let id, let line, let direction):
+            return "call started: line \(line) (\(name(line))), \(direction.rawValue), recording \(id)"
+        case .ended(let id, let line, let direction, let ms, let complete, let gaps):
+            return "call ended: line \(line) (\(name(line))), \(direction.rawValue), \(duration(ms)), recording \(id), "
+                + (complete ? "complete" : "interrupted") + (gaps > 0 ? ", \(gaps) gap\(gaps == 1 ? "" : "s") in the audio" : "")
+        case .notRecorded(let line, let direction, let ms, let reason):
+            return "call not recorded: line \(line) (\(name(line))), \(direction.rawValue), \(duration(ms)): \(reason)"
+        }
+    }
 
     func onSignals(_ stop: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
         [SIGINT, SIGTERM].map { number in
@@ -118,7 +166,7 @@ struct Skrybad: ParsableCommand {
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
-    func runAppliance(configPath: String) throws {
+    func runAppliance(configPath: String) async throws {
         let configuration: SkrybaConfiguration
         do { configuration = try ConfigurationLoader.load(path: configPath) } catch {
             FileHandle.standardError.write(Data("skrybad: the configuration has problems:\n\(error)\n".utf8))
@@ -131,29 +179,49 @@ struct Skrybad: ParsableCommand {
         options.simulation = try choosePacing(capture: configuration.audio.capture) == .waitForConsumers
         if assumeClockSynchronised { options.clock = AssumedSynchronisedClock() }
         let appliance = try Appliance(configuration: configuration, options: options, makeGPIOSignals: GPIOBackend.make(_:anchor:))
-        for finding in appliance.recovery.findings { FileHandle.standardError.write(Data("skrybad: recovery: \(finding)\n".utf8)) }
-        for item in appliance.startupRetention.deleted { FileHandle.standardError.write(Data("skrybad: retention: deleted \(item.subject): \(item.rule)\n".utf8)) }
-        if let status = appliance.startupRetention.untrustedDateStatus { FileHandle.standardError.write(Data("skrybad: retention: \(status)\n".utf8)) }
-        for raised in appliance.recorder.alarms.alarms { alarm(raised.description) }  // raised while starting
-        appliance.recorder.alarms.onAlarm = { alarm($0.description) }
-        // Retention runs at start-up (above) and then every check_every_minutes while recording.
-        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "skryba.retention"))
-        let interval = DispatchTimeInterval.seconds(configuration.retention.checkEveryMinutes * 60)
-        timer.schedule(deadline: .now() + interval, repeating: interval)
-        timer.setEventHandler {
-            do { try appliance.runRetention() } catch { alarm("retention run failed: \(error)") }
-        }
-        timer.resume()
-        defer { timer.cancel() }
+        let logger = Self.logger
+        for finding in appliance.recovery.findings { logger.notice("recovery: \(finding)") }
+        for item in appliance.startupRetention.deleted { logger.notice("retention: deleted \(item.subject): \(item.rule)") }
+        if let status = appliance.startupRetention.untrustedDateStatus { logger.notice("retention: \(status)") }
+        Self.logRealtimePriority(appliance.recorder.capture.realtimePriority)
+
+        let runtime = ApplianceRuntime(appliance: appliance, logger: logger, notifier: ServiceNotifier())
+        let journal = AlarmJournal(board: appliance.recorder.alarms, audit: appliance.catalog.audit, logger: logger)
+        journal.adopt(appliance.recorder.alarms.active)  // raised while starting
+        appliance.recorder.store.onCallEvent = { logger.info("\(Self.callLine($0, name: runtime.lineName))") }
         if progress { appliance.recorder.store.onDurable = Self.progressPrinter() }
-        let recorder = appliance.recorder
-        let sources = onSignals { recorder.requestStop() }
-        var report = try recorder.run()
+
+        // Shut down in reverse order: the control socket and the timers first, the recorder last.
+        let recorder = RecorderService(runtime: runtime)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: recorder, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup,
+                  serviceName: "recorder"),
+            .init(service: HealthService(runtime: runtime), successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "health"),
+            .init(service: RetentionService(runtime: runtime), successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "retention"),
+        ]
+        if let controlSocket {
+            do {
+                let server = try ControlSocketServer(path: controlSocket, group: adminGroup, runtime: runtime)
+                services.append(.init(service: ControlSocketService(server: server), successTerminationBehavior: .gracefullyShutdownGroup,
+                                      serviceName: "control-socket"))
+            } catch { logger.error("no control socket: \(error)") }
+        }
+        var groupLogger = Logger(label: "skrybad")
+        groupLogger.logLevel = .warning
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                                         logger: groupLogger))
+        try await group.run()
+        guard var report = recorder.report else { throw ExitCode(1) }
         let lost = audioLost(ringOverflows: report.ringOverflows, lines: configuration.lines.map(\.id), recoveredOverruns: report.recoveredOverruns,
                              periodFrames: configuration.audio.periodFrames, rate: configuration.audio.rate, at: report.framesCaptured)
-        report.alarms += lost
+        // The run's summary of lost audio replaces the alarms raised as it happened.
+        report.alarms = report.alarms.filter { $0.kind != .audioLost } + lost
+        for active in appliance.recorder.alarms.active {
+            appliance.recorder.alarms.clear(active.alarm.kind, line: active.alarm.line, reason: "skrybad stopped")
+        }
+        journal.drain()
         _ = try appliance.catalog.audit.checkpoint(signer: appliance.deviceKey, at: Date())
-        withExtendedLifetime(sources) {}
+        logger.info("stopped: \(report.calls.count) call\(report.calls.count == 1 ? "" : "s") recorded in this run, \(report.end)")
         try printJSON(report)
         if stopAtFrame != nil && !lost.isEmpty { throw ExitCode(3) }
     }
@@ -161,14 +229,11 @@ struct Skrybad: ParsableCommand {
     /// A new appliance has no configuration yet: rather than fail and be restarted every few seconds,
     /// make what needs no configuration (catalog, device key, so IT can pin the key at installation) and idle.
     func runNotConfigured(configPath: String) throws {
-        // Block SIGTERM/SIGINT before anything is said: a stop sent as soon as the message is read
-        // stays pending for sigwait instead of landing before a handler exists (threads made from
-        // here on inherit the mask).
-        var stopSignals = sigset_t()
-        sigemptyset(&stopSignals)
-        sigaddset(&stopSignals, SIGTERM)
-        sigaddset(&stopSignals, SIGINT)
-        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+        // Catch SIGTERM/SIGINT before anything is said: a stop sent as soon as the message is read
+        // is then taken by the signal sources, never by the default action. (The async main runs on
+        // a pool thread, so a mask here would not cover the process's other threads.)
+        let stopped = DispatchSemaphore(value: 0)
+        let sources = onSignals { stopped.signal() }
         let directory = dataDir ?? SkrybaConfiguration.defaultDataDirectory
         let lock = try DataDirectoryLock.acquire(dataDirectory: directory)
         let catalog = try Catalog(dataDirectory: directory)
@@ -178,9 +243,22 @@ struct Skrybad: ParsableCommand {
             /usr/share/skryba/skryba.toml.example) and restart skrybad. Device key fingerprint \(deviceKey.fingerprint).
 
             """.utf8))
-        var received: Int32 = 0
-        sigwait(&stopSignals, &received)
-        withExtendedLifetime((lock, catalog)) {}
+        // Under systemd (Type=notify) it is up as it is; the watchdog is fed by a timer, as there is no pipeline to watch.
+        let notifier = ServiceNotifier()
+        notifier?.send(["READY=1", ServiceNotifier.status("not configured: \(configPath) does not exist; nothing is recorded")])
+        // Made only when needed: libdispatch traps on releasing a source that was never resumed.
+        var watchdog: (any DispatchSourceTimer)?
+        if let notifier, let microseconds = notifier.watchdogMicroseconds {
+            let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "skryba.watchdog"))
+            let interval = DispatchTimeInterval.microseconds(Int(clamping: max(20_000, microseconds / 2)))
+            timer.schedule(deadline: .now(), repeating: interval)
+            timer.setEventHandler { notifier.send(["WATCHDOG=1"]) }
+            timer.resume()
+            watchdog = timer
+        }
+        stopped.wait()
+        watchdog?.cancel()
+        withExtendedLifetime((lock, catalog, sources)) {}
     }
 
     static func progressPrinter() -> (RecordingID, UInt64, UInt64) -> Void {

@@ -7,6 +7,11 @@ public enum CaptureReadResult: Equatable, Sendable {
     /// The device failed and could not be recovered (`code` is a negative errno, e.g. -ENODEV
     /// when the USB interface is unplugged).
     case failed(code: Int32)
+    /// The device is gone and the source is opening it again (with back-off); nothing was read.
+    case unavailable
+    /// The device is back after an outage this many frames long: the sample clock moves on by
+    /// that much, so every recording in progress gets the outage as a gap.
+    case resumed(lostFrames: UInt64)
 }
 
 /// The hardware boundary of the capture path: something that delivers interleaved S16 frames.

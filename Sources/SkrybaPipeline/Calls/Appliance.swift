@@ -14,7 +14,10 @@ public struct Appliance {
     public let deviceKey: DeviceKey
     public let recovery: FsckReport
     public let recorder: CallRecorder
-    public let retention: RetentionEngine
+    /// The retention engine in force (a configuration reload swaps it between runs, never during one).
+    public var retention: RetentionEngine { retentionInForce.engine }
+    private let retentionInForce: RetentionInForce
+    private let clock: any SystemClockStatus
     /// The retention run at start-up (after recovery).
     public let startupRetention: RetentionReport
     /// Clock and storage alarms from retention and new calls.
@@ -60,8 +63,9 @@ public struct Appliance {
         try Self.auditConfigurationChange(configuration, catalog: catalog)
         recovery = try Fsck.run(dataDirectory: configuration.dataDirectory, catalog: catalog, signer: deviceKey, at: Date())
         try RetentionSetup.checkFilesystem(configuration)
-        retention = RetentionSetup.engine(configuration, catalog: catalog, signer: deviceKey, clock: options.clock)
-        startupRetention = try retention.run(at: Date())
+        clock = options.clock
+        retentionInForce = RetentionInForce(RetentionSetup.engine(configuration, catalog: catalog, signer: deviceKey, clock: options.clock))
+        startupRetention = try retentionInForce.engine.run(at: Date())
         reserve.restoreIfRoom()
 
         let signals: any LineSignalSource
@@ -105,13 +109,14 @@ public struct Appliance {
                                 playbackChannels: configuration.audio.playbackChannels, store: store, signals: signals,
                                 storageBuffering: options.storageBuffering ?? .sized(lines: setups.count, bitrate: configuration.opus.bitrate,
                                                                                       flushIntervalMs: configuration.packetsPerFlush * 20))
-        let retention = retention, alarms = recorder.alarms, reserve = reserve
+        let retention = retentionInForce, alarms = recorder.alarms, reserve = reserve
         let monitor = RetentionMonitor(alarms: alarms, clock: options.clock)
         retentionMonitor = monitor
         let bitrate = configuration.opus.bitrate
         store.beforeOpen = {
             // Room for what a call really needs (docs/retention.md, "Room for the next call") before its file is created.
-            if let room = try? retention.roomForNextCall(bitrate: bitrate), let report = try? retention.makeRoom(bytesNeeded: room, at: Date()) {
+            let engine = retention.engine
+            if let room = try? engine.roomForNextCall(bitrate: bitrate), let report = try? engine.makeRoom(bytesNeeded: room, at: Date()) {
                 monitor.observe(report)
             }
         }
@@ -122,7 +127,7 @@ public struct Appliance {
             alarms.raise(Alarm(kind: .storageFull, line: 0, frame: 0, message: Self.diskFullMessage(reserve, during: "while recording")))
             // Off the line worker: deleting can take longer than a ring's slack.
             maintenance.async {
-                if let report = try? retention.makeRoom(bytesNeeded: reserve.size, at: Date()) { monitor.observe(report) }
+                if let report = try? retention.engine.makeRoom(bytesNeeded: reserve.size, at: Date()) { monitor.observe(report) }
                 reserve.restoreIfRoom()
             }
         }
@@ -137,10 +142,17 @@ public struct Appliance {
             + "was released so the catalog can close calls and retention can make room; it is made again once there is room"
     }
 
+    /// A reloaded configuration's [retention] rules, in force from the next retention run or call
+    /// (calls in progress are untouched); checked against the filesystem first.
+    public func applyRetention(_ changed: SkrybaConfiguration) throws {
+        try RetentionSetup.checkFilesystem(changed)
+        retentionInForce.replace(RetentionSetup.engine(changed, catalog: catalog, signer: deviceKey, clock: clock))
+    }
+
     /// Runs retention now (the daemon's timer); raises the storage alarm when nothing may be deleted.
     @discardableResult
     public func runRetention() throws -> RetentionReport {
-        let report = try retention.run(at: Date())
+        let report = try retentionInForce.engine.run(at: Date())
         retentionMonitor.observe(report)
         reserve.restoreIfRoom()
         return report
@@ -148,7 +160,7 @@ public struct Appliance {
 
     /// A `config-changed` audit entry when the configuration file is not the one the appliance last
     /// ran with: its SHA-256 and what a DPO cares about (recipients, retention, recorded directions).
-    static func auditConfigurationChange(_ configuration: SkrybaConfiguration, catalog: Catalog) throws {
+    public static func auditConfigurationChange(_ configuration: SkrybaConfiguration, catalog: Catalog, actor: String? = nil) throws {
         guard let data = FileManager.default.contents(atPath: configuration.path) else { return }
         let hash = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
         let last = try catalog.audit.entries().last { $0.kind == AuditKind.configChanged.rawValue }
@@ -159,7 +171,7 @@ public struct Appliance {
         try catalog.audit.append(.configChanged, subject: configuration.path, details: [
             "sha256": hash, "recipients": configuration.recipients.map(\.description).joined(separator: ","),
             "retention": configuration.retention.period.description, "recorded": lines.joined(separator: " "),
-        ], at: Date())
+        ], actor: actor, at: Date())
     }
 
     /// A WAV as an announcement: its id (given, or the file name) and the SHA-256 of the file.
@@ -169,4 +181,15 @@ public struct Appliance {
         return AnnouncementPlayer.Clip(id: id ?? (path as NSString).lastPathComponent,
                                        sha256: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined(), samples: wav.samples)
     }
+}
+
+/// The retention engine the appliance uses, swapped whole by a configuration reload.
+final class RetentionInForce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: RetentionEngine
+
+    init(_ engine: RetentionEngine) { current = engine }
+
+    var engine: RetentionEngine { lock.withLock { current } }
+    func replace(_ engine: RetentionEngine) { lock.withLock { current = engine } }
 }

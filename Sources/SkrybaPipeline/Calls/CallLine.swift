@@ -52,6 +52,8 @@ public struct CallSummary: Equatable, Sendable, Codable {
 /// frame to the exact on-hook frame, and carries out the machine's actions.
 public final class CallLine: LineConsumer, @unchecked Sendable {
     public let setup: CallLineSetup
+    /// Hook, call and level as the worker last saw them (the control socket reads it).
+    public let live = LineLiveState()
     private let store: CallStore
     /// Where everything that waits on flash or SQLite goes; this worker only queues messages.
     private let storage: StorageService
@@ -209,6 +211,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
                 events += cadence.edge(level: edge.level, frame: frame)
             case .hook where edge.level != hookLevel:
                 hookLevel = edge.level
+                live.noteHook(offHook: edge.level)
                 // Which hook states the period heard: an edge at its first frame leaves none of the old one.
                 if edge.level { heardOffHook = true } else { heardOnHook = true }
                 if frame == start { if edge.level { heardOnHook = false } else { heardOffHook = false } }
@@ -304,10 +307,18 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         switch event {
         case .offHook(let frame):
             offHookSince = frame
+            if unansweredEpisodes > 0 && raised.remove(.ringWithoutOffHook) != nil {
+                alarms.clear(.ringWithoutOffHook, line: setup.line, reason: "a ringing call was answered")
+            }
             if cadence.isRinging { unansweredEpisodes = 0 }
             cadence.reset()
         case .onHook:
             offHookSince = nil
+            if stuckOffHookAlarmed {
+                stuckOffHookAlarmed = false
+                raised.remove(.stuckOffHook)
+                alarms.clear(.stuckOffHook, line: setup.line, reason: "the line went on hook")
+            }
         case .ringingEnded(let frame):
             unansweredEpisodes += 1
             if unansweredEpisodes >= setup.limits.unansweredRingingEpisodes {
@@ -340,6 +351,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
         case .beginCapture(let direction, let frame, let callerNumber):
             let startUTC = sessionStart.addingTimeInterval(Double(frame) / Double(setup.rate))
             call = CallRecord(line: setup.line, direction: direction, startFrame: frame, startUTC: startUTC, callerNumber: callerNumber)
+            live.callBegan(direction, at: frame)
             callFailure = nil
             queued = false
             do {
@@ -412,6 +424,7 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
     }
 
     private func endCall() {
+        live.callEnded()
         call = nil
         recording = nil
         lineStorage.recordingEnded()
@@ -426,12 +439,14 @@ public final class CallLine: LineConsumer, @unchecked Sendable {
 
     /// Each alarm once, and its message built only then: a silent or stuck line costs nothing per period.
     private func watchHealth(_ period: CapturedPeriod, end: UInt64) {
+        live.notePeriod(period.samples, end: end)
         let quiet = setup.limits.silenceAmplitude
         if period.samples.contains(where: { $0 > quiet || $0 < -quiet }) {
             lastSignalFrame = end
             if noSignalAlarmed {
                 noSignalAlarmed = false
                 raised.remove(.noCaptureSignal)
+                alarms.clear(.noCaptureSignal, line: setup.line, reason: "the capture channel has a signal again")
             }
         } else if !noSignalAlarmed, end.frames(since: lastSignalFrame) >= setup.limits.noSignalFrames {
             noSignalAlarmed = true

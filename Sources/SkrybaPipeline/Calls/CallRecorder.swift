@@ -2,6 +2,7 @@ import Foundation
 import SkrybaALSA
 import SkrybaCapture
 import SkrybaCore
+import SkrybaStore
 
 /// What a call-recording run did.
 public struct CallRunReport: Codable, Sendable {
@@ -36,6 +37,28 @@ public final class CallRecorder: @unchecked Sendable {
     /// still queued (a test that stalls storage releases it here).
     public var afterLinesFinished: (() -> Void)?
     private let session: CaptureSession
+    private let liveLock = NSLock()
+    private var running: (storage: StorageService, workers: [CallLine])?
+
+    /// How far the pipeline got, read while it runs (the daemon's watchdog, health checks and
+    /// control socket): nil before the capture started and after it ended.
+    public struct Progress: Sendable {
+        /// The sample clock the capture thread last published.
+        public var capturePosition: UInt64
+        public var ringOverflows: [RingOverflow]
+        /// Messages the storage thread has handled, and how many wait in the line queues.
+        public var storageHandled: UInt64
+        public var storagePending: Int
+        /// Per line, in configuration order.
+        public var lines: [LineLiveState]
+    }
+
+    public var progress: Progress? {
+        guard let live = session.live, let running = liveLock.withLock({ running }) else { return nil }
+        return Progress(capturePosition: live.position, ringOverflows: live.ringOverflows,
+                        storageHandled: running.storage.handled.load(ordering: .relaxed),
+                        storagePending: running.storage.queues.reduce(0) { $0 + $1.used }, lines: running.workers.map(\.live))
+    }
 
     public init(capture: RecorderConfiguration, lines: [CallLineSetup], playbackPCM: String?, playbackChannels: Int,
                 store: CallStore, signals: any LineSignalSource, storageBuffering: StorageBuffering) {
@@ -50,6 +73,9 @@ public final class CallRecorder: @unchecked Sendable {
     }
 
     public func requestStop() { session.requestStop() }
+
+    /// The capture device: gone or there, outages, frames lost to them (the health check reads it).
+    public var captureHealth: CaptureDeviceHealth { session.deviceHealth }
 
     public func run() throws -> CallRunReport {
         let needsPlayback = lines.contains { $0.announcement != nil || $0.outgoingNotice != nil }
@@ -74,14 +100,18 @@ public final class CallRecorder: @unchecked Sendable {
                 workers = try lines.map {
                     try CallLine(setup: $0, store: store, storage: storage, dispatcher: dispatcher, player: player, alarms: alarms, sessionStart: startTime)
                 }
+                let made = workers
+                liveLock.withLock { running = (storage, made) }
                 return workers
             }
         } catch {
+            liveLock.withLock { running = nil }
             storage.finish()
             player?.finish(at: 0)
             signals.close()
             throw error
         }
+        liveLock.withLock { running = nil }
         afterLinesFinished?()
         storage.finish()
         player?.finish(at: outcome.capture.framesCaptured)
@@ -96,4 +126,13 @@ public final class CallRecorder: @unchecked Sendable {
                              realtimeScheduling: outcome.capture.realtimeScheduling, storageLostFrames: workers.map(\.storageLostFrames),
                              storageQueueHighWater: storage.queues.map(\.highWater), storageSlotsPerLine: storageBuffering.slotsPerLine)
     }
+}
+
+/// A call as the journal tells it: line, direction, duration and recording id — never a caller
+/// number or dialled digits (the journal is outside retention and erasure).
+public enum CallJournalEvent: Sendable, Equatable {
+    case started(RecordingID, line: Int, direction: CallDirection)
+    case ended(RecordingID, line: Int, direction: CallDirection, durationMs: Int64, complete: Bool, gaps: Int)
+    /// No consent (the caller objected or hung up during the announcement): only a `discarded` row.
+    case notRecorded(line: Int, direction: CallDirection, durationMs: Int64, reason: String)
 }

@@ -21,6 +21,8 @@ public final class CallStore: @unchecked Sendable {
     /// Told when a recording's file cannot be created or written (ENOSPC, EIO, EMFILE…), from the
     /// line's worker, before its row is settled: the appliance releases its storage reserve and makes room.
     public var onStorageFailure: ((FileError) -> Void)?
+    /// Told on the storage thread when a call's recording starts, ends or is not kept (the journal's call lines).
+    public var onCallEvent: ((CallJournalEvent) -> Void)?
     /// Tests: called on the storage thread before each record's fsync (a test that stalls storage blocks here).
     public var beforeRecordSync: (() -> Void)?
     /// Each line's own telephone number (configuration), stored with its calls for the register's search.
@@ -46,7 +48,11 @@ public final class CallStore: @unchecked Sendable {
     }
 
     /// The row (status `recording`, audited), then the sealed file, created and fsync'ed.
-    public func commit(_ call: CallRecord) throws -> Started { try open(newRecording(call)) }
+    public func commit(_ call: CallRecord) throws -> Started {
+        let started = try open(newRecording(call))
+        onCallEvent?(.started(started.id, line: call.line, direction: call.direction))
+        return started
+    }
 
     /// Any new recording: its row first, then its sealed file at `recordings/YYYY/MM/DD/<id>.skryba`.
     /// When the file cannot be made, no file is left behind and the row is closed as `failed` with
@@ -93,6 +99,9 @@ public final class CallStore: @unchecked Sendable {
         let writer = started.writer
         let clean = failure == nil && writer.isFinished && writer.failure == nil
         writer.abandon()
+        if let call {
+            onCallEvent?(.ended(started.id, line: call.line, direction: call.direction, durationMs: durationMs, complete: clean, gaps: gaps.count))
+        }
         do {
             try catalog.finish(started.id, status: clean ? .complete : .interrupted, endFrame: endFrame,
                                durationMs: clean ? durationMs : Self.durableMs(writer, upTo: durationMs),
@@ -118,6 +127,7 @@ public final class CallStore: @unchecked Sendable {
     public func discarded(_ call: CallRecord, endFrame: UInt64, durationMs: Int64, reason: String) throws -> RecordingID {
         var row = newRecording(call)
         row.announcement?.completed = call.announcementCompleted
+        onCallEvent?(.notRecorded(line: call.line, direction: call.direction, durationMs: durationMs, reason: reason))
         return try catalog.recordDiscardedCall(row, endFrame: endFrame, durationMs: durationMs, reason: reason, at: Date())
     }
 }

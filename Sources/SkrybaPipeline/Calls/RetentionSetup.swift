@@ -69,6 +69,8 @@ public final class RetentionMonitor: @unchecked Sendable {
     private let lock = NSLock()
     private var clockWasTrusted = true
     private var lastStorage = StorageState.ok
+    /// Days of recording left at the current rate (the daemon measures it), said in the nearly-full alarm.
+    public var daysLeft: (() -> Double?)?
 
     public init(alarms: AlarmBoard, clock: any SystemClockStatus) {
         self.alarms = alarms
@@ -87,11 +89,15 @@ public final class RetentionMonitor: @unchecked Sendable {
     public func observe(_ report: RetentionReport) {
         note(report.clock)
         let state = report.storage
-        let raise = lock.withLock {
+        let changed = lock.withLock {
             defer { lastStorage = state }
-            return state != lastStorage && state != .ok
+            return state != lastStorage
         }
-        guard raise, let free = report.freeBytes else { return }
+        guard changed else { return }
+        // Leaving a state ends its alarm (full → nearly full ends "full" and raises "nearly full").
+        if state != .full { alarms.clear(.storageFull, reason: "a call fits on the recordings' filesystem again") }
+        if state == .ok { alarms.clear(.storageNearlyFull, reason: "the [retention] keep_free rule is met again") }
+        guard state != .ok, let free = report.freeBytes else { return }
         let kept = report.keptWithinRetention > 0
             ? "; \(report.keptWithinRetention) recording(s) are kept because their retention period has not run out (only recordings kept "
                 + "\"as long as capacity allows\" are deleted for space)" : ""
@@ -102,7 +108,8 @@ public final class RetentionMonitor: @unchecked Sendable {
             alarms.raise(Alarm(kind: .storageNearlyFull, line: 0, frame: 0, message:
                 "only \(ByteCount(free)) free on the recordings' filesystem; the [retention] keep_free rule asks for "
                     + "\(ByteCount(report.requiredFreeBytes - report.bytesNeeded)), plus about \(ByteCount(report.bytesNeeded)) for the next call"
-                    + "\(kept); nothing more may be deleted"))
+                    + "\(kept); nothing more may be deleted"
+                    + (daysLeft?().map { String(format: "; about %.1f days of recording left at the current rate", $0) } ?? "")))
         case .full:
             alarms.raise(Alarm(kind: .storageFull, line: 0, frame: 0, message:
                 "only \(ByteCount(free)) free on the recordings' filesystem, and a call needs about \(ByteCount(report.bytesNeeded))\(kept); "
@@ -111,10 +118,11 @@ public final class RetentionMonitor: @unchecked Sendable {
     }
 
     private func note(_ trust: ClockTrust) {
-        let raise = lock.withLock {
+        let (raise, cleared) = lock.withLock {
             defer { clockWasTrusted = trust.isTrusted }
-            return clockWasTrusted && !trust.isTrusted
+            return (clockWasTrusted && !trust.isTrusted, !clockWasTrusted && trust.isTrusted)
         }
+        if cleared { alarms.clear(.clockNotSynchronised, reason: "the system clock is synchronised") }
         guard raise else { return }
         alarms.raise(Alarm(kind: .clockNotSynchronised, line: 0, frame: 0, message:
             "\(trust.reason); calls are recorded, flagged as dated on an untrusted clock, and retention will not delete them by date"))

@@ -63,7 +63,19 @@ public final class CaptureSession: @unchecked Sendable {
     public let configuration: RecorderConfiguration
     private let lock = NSLock()
     private var capture: CaptureThread?
+    private var rings: CaptureRings?
     private var stopRequested = false
+    /// The capture device as the capture thread last saw it (gone, reopened; docs/service.md).
+    public let deviceHealth = CaptureDeviceHealth()
+
+    /// While capturing: the sample clock the capture thread last published and each ring's drops
+    /// (the daemon's watchdog and live audio-lost alarm read it; nil before and after the run).
+    public var live: (position: UInt64, ringOverflows: [RingOverflow])? {
+        lock.withLock { () -> (position: UInt64, ringOverflows: [RingOverflow])? in
+            guard let capture, let rings else { return nil }
+            return (position: capture.position, ringOverflows: rings.overflows)
+        }
+    }
 
     public struct Outcome: Sendable {
         public var capture: CaptureOutcome
@@ -93,12 +105,14 @@ public final class CaptureSession: @unchecked Sendable {
         _ makeConsumers: (_ periodFrames: Int, _ startTime: Date) throws -> [Consumer]
     ) throws -> Outcome {
         let layout = configuration.layout
-        let pcm = try PCM(name: configuration.pcmName, stream: .capture,
-                          parameters: PCMParameters(rate: layout.rate, channels: layout.channels,
-                                                    periodFrames: configuration.periodFrames,
-                                                    periodsPerBuffer: configuration.periodsPerBuffer),
-                          configurationFile: configuration.alsaConfigurationFile)
-        let periodFrames = pcm.parameters.periodFrames
+        // The source owns the PCM: it closes it when the device is gone and opens it again.
+        let reader = ReopeningPCMSource(try PCM(name: configuration.pcmName, stream: .capture,
+                                                parameters: PCMParameters(rate: layout.rate, channels: layout.channels,
+                                                                          periodFrames: configuration.periodFrames,
+                                                                          periodsPerBuffer: configuration.periodsPerBuffer),
+                                                configurationFile: configuration.alsaConfigurationFile),
+                                        configurationFile: configuration.alsaConfigurationFile, health: deviceHealth)
+        let periodFrames = reader.parameters.periodFrames
         let startTime = Date()
         let consumers = try makeConsumers(periodFrames, startTime)
         let held = consumers.map { $0.heldPeriods(periodFrames: periodFrames) }.max() ?? 0
@@ -106,11 +120,11 @@ public final class CaptureSession: @unchecked Sendable {
         let capture = CaptureThread(consumers: min(configuration.workerThreads, layout.lineCount))
         lock.withLock {
             self.capture = capture
+            self.rings = rings
             if stopRequested { capture.requestStop() }
         }
-        defer { lock.withLock { self.capture = nil } }
+        defer { lock.withLock { self.capture = nil; self.rings = nil } }
         let workers = try LineWorkers(rings: rings, capture: capture, consumers: consumers)
-        let reader = pcm.realtimeReader()
         do {
         if configuration.realTimeSource {
             try capture.start(rings.makeLoop(source: RealTimePacedSource(reader, rate: layout.rate, speed: configuration.realTimeSpeed),
@@ -129,7 +143,6 @@ public final class CaptureSession: @unchecked Sendable {
         }
         let outcome = capture.join()
         workers.join()
-        withExtendedLifetime(pcm) {}
         return Outcome(capture: outcome, ringOverflows: rings.overflows, periodFrames: periodFrames, startTime: startTime)
     }
 }

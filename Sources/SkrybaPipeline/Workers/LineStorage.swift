@@ -63,6 +63,10 @@ final class LineStorage {
         if queued {
             // Storage behind: encode only what the queue can take; the rest is lost, counted, and kept as a gap.
             var room = roomFrames(recording, records: queue.freeRecordSlots)
+            if alarmedFallingBehind && queue.used == 0 {
+                alarmedFallingBehind = false
+                alarms.clear(.storageFallingBehind, line: line, reason: "the storage service caught up")
+            }
             if queue.used * 2 >= queue.buffering.slotsPerLine && !alarmedFallingBehind {
                 alarmedFallingBehind = true
                 raise(.storageFallingBehind, at: from, "the storage service is behind: \(queue.used) of line \(line)'s "

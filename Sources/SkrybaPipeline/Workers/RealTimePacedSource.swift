@@ -36,6 +36,7 @@ public struct RealTimePacedSource<Base: CaptureSource>: CaptureSource {
         while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nil) == EINTR {}
         let result = base.read(into: buffer, frames: frames)
         if case .frames(let count) = result { delivered += UInt64(count) }
+        if case .resumed(let lost) = result { delivered += lost }  // the outage's frames are due already
         return result
     }
 }

@@ -71,13 +71,13 @@ final class PlainRecordWriter: RecordWriter {
 
     func append(_ plaintext: UnsafeRawBufferPointer, position: UInt64, final: Bool) throws {
         guard let file else { return }
-        try file.writeAll(plaintext)
+        try file.writeAll(plaintext, path: path)
         bytesWritten += Int64(plaintext.count)
-        if syncEachRecord { try file.sync() }
+        if syncEachRecord { try file.sync(path: path) }
     }
 
     func abandon() {
-        try? file?.close()
+        try? file?.close(path: path)
         file = nil
     }
 }

@@ -222,6 +222,8 @@ public final class StorageService: @unchecked Sendable {
     public let queues: [StorageQueue]
     private let wake: WakeSignal
     private let stopping = Atomic<Bool>(false)
+    /// Messages handled so far: the daemon's watchdog sees a stuck storage thread by it not moving while messages wait.
+    public let handled = Atomic<UInt64>(0)
     private var thread: JoinableThread?
     /// Storage-thread state of each line's current recording.
     private var current: [Int: Open] = [:]
@@ -279,7 +281,10 @@ public final class StorageService: @unchecked Sendable {
             let stop = stopping.load(ordering: .acquiring)
             var worked = false
             for queue in queues {
-                while queue.drainOne({ handle($0, line: queue.line) }) { worked = true }
+                while queue.drainOne({ handle($0, line: queue.line) }) {
+                    worked = true
+                    handled.add(1, ordering: .relaxed)
+                }
             }
             if stop && !worked {
                 for (line, job) in atEndLock.withLock({ atEnd }) { handle(.job(job), line: line) }

@@ -39,6 +39,9 @@ public enum AuditKind: String, Sendable, Codable, CaseIterable {
     case exportRefused = "export-refused"
     case backupExportStarted = "backup-export-started", backupExportCompleted = "backup-export-completed"
     case backupExportIncomplete = "backup-export-incomplete"
+    /// An alarm's start and end (docs/service.md): the alarm history, subject = the alarm's kind.
+    case alarmRaised = "alarm-raised"
+    case alarmCleared = "alarm-cleared"
 }
 
 /// One row of `audit_log`, exactly as stored: the hash covers these bytes, so nothing here is
