@@ -69,6 +69,12 @@ let package = Package(
                            "SkrybaGPIO", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
+        // The technician's serial console (`skryba console`): line editor, commands, first setup.
+        .target(
+            name: "SkrybaConsole",
+            dependencies: ["SkrybaConfig", "SkrybaCore", "SkrybaStore", "SkrybaSeal", "SkrybaSystem", "SkrybaPipeline", "SkrybaALSA"]
+        ),
+
         .executableTarget(
             name: "skrybad",
             dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaGPIO", "SkrybaCapture", "SkrybaALSA",
@@ -76,7 +82,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "skryba",
-            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig",
+            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaConsole",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
@@ -91,7 +97,7 @@ let package = Package(
             dependencies: [
                 "SkrybaCore", "SkrybaALSA", "SkrybaGPIO", "SkrybaOpus", "SkrybaSQLite", "SkrybaOgg",
                 "SkrybaCapture", "SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaSystem", "SkrybaSignals", "SkrybaConfig",
-                "CAllocationCounter",
+                "SkrybaConsole", "CAllocationCounter",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/SkrybaTests",
