@@ -59,7 +59,7 @@ import Testing
 
     @Test func aRetentionChangeThatWouldDeleteRecordingsSaysHowManyAndAsks() throws {
         let fixture = try ConsoleFixture("retention")
-        let recordings = RetentionFixture(catalog: try fixture.catalog(), directory: fixture.dataDirectory)
+        let recordings = try RetentionFixture(catalog: try fixture.catalog(), directory: fixture.dataDirectory)
         let tenDaysAgo = Date().addingTimeInterval(-10 * 86400)
         try recordings.record(start: tenDaysAgo)
         try recordings.record(start: tenDaysAgo.addingTimeInterval(60))

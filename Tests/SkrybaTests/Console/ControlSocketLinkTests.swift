@@ -1,5 +1,6 @@
 import Foundation
 import SkrybaConsole
+import SkrybaSystem
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -81,9 +82,10 @@ import Glibc
         defer { server.stop() }
         let link = ControlSocketLink(path: server.path)
         let status = try link.status()
-        #expect(status.lines.map(\.name) == ["Sekretariat", "Biuro podawcze"])
+        #expect(status.lines.map { $0.name } == ["Sekretariat", "Biuro podawcze"])
         #expect(status.lines[0].call?.recording == "R000012" && status.storage?.days_left == 41.6)
-        #expect(try link.levels().map(\.dbfs) == [-23.4, nil])
+        let levels: [Double?] = try link.levels().map { $0.dbfs }
+        #expect(levels == [-23.4, nil])
         #expect(try link.reload(configPath: "/etc/skryba/skryba.toml", actor: "console:jan") == "retention policy applied; 1 call in progress kept")
         #expect(throws: LinkError.refused("line 1 is in a call")) { try link.playAnnouncement(line: 1, actor: "console:jan") }
         #expect(throws: LinkError.refused("unknown command")) { try link.alarms() }

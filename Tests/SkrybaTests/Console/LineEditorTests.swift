@@ -43,7 +43,7 @@ import Testing
 
     @Test func redrawsUseNoEscapeSequences() {
         var editor = LineEditor(prompt: "> ")
-        let (line, drawn) = Self.type("linesXY\u{1B}[D\u{1B}[D\u{7F}\u{1B}[A\u{15}status\r", into: &editor)
+        let (line, drawn) = Self.type("linesXY\u{1B}[D\u{1B}[D\u{7F}\u{1B}[A\u{05}\u{15}status\r", into: &editor)
         #expect(line == "status")
         #expect(!drawn.contains("\u{1B}"))
         #expect(drawn.unicodeScalars.allSatisfy { $0.value >= 0x20 || $0 == "\r" || $0 == "\n" || $0 == "\u{08}" || $0 == "\u{07}" })
