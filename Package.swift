@@ -90,6 +90,12 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")]
         ),
 
+        // The technician's serial console (`skryba console`): line editor, commands, first setup.
+        .target(
+            name: "SkrybaConsole",
+            dependencies: ["SkrybaConfig", "SkrybaCore", "SkrybaStore", "SkrybaSeal", "SkrybaSystem", "SkrybaPipeline", "SkrybaALSA"]
+        ),
+
         .executableTarget(
             name: "skrybad",
             dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaGPIO", "SkrybaCapture", "SkrybaALSA",
@@ -100,7 +106,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "skryba",
-            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaDocuments", "SkrybaExport", "SkrybaService",
+            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaConfig", "SkrybaDocuments", "SkrybaExport", "SkrybaService", "SkrybaConsole",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
@@ -115,7 +121,7 @@ let package = Package(
             dependencies: [
                 "SkrybaCore", "SkrybaALSA", "SkrybaGPIO", "SkrybaOpus", "SkrybaOgg",
                 "SkrybaCapture", "SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaSystem", "SkrybaSignals", "SkrybaConfig",
-                "CAllocationCounter", "SkrybaDocuments", "SkrybaExport", "SkrybaService",
+                "CAllocationCounter", "SkrybaDocuments", "SkrybaExport", "SkrybaService", "SkrybaConsole",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/SkrybaTests",

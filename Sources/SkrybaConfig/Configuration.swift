@@ -24,6 +24,12 @@ public struct SkrybaConfiguration: Equatable, Sendable {
     public var retention: RetentionConfiguration = RetentionConfiguration()
     /// `[[lines]]`, in file order.
     public var lines: [LineConfiguration]
+    /// `language`: what the console and the CLI speak (default Polish, for these offices).
+    public var language: Language = .polish
+
+    public enum Language: String, Equatable, Sendable, CaseIterable {
+        case polish = "pl", english = "en"
+    }
 
     public init(path: String, dataDirectory: String, recipients: [AgeRecipient], recorderID: String, audio: AudioConfiguration,
                 opus: OpusSettings = OpusSettings(), flushIntervalMs: Int = SkrybaConfiguration.defaultFlushIntervalMs,

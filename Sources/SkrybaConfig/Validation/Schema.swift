@@ -2,7 +2,7 @@ import SkrybaCore
 
 /// The keys each table of skryba.toml may hold (docs/configuration.md describes each one).
 enum Schema {
-    static let root = ["data_dir", "recipients", "recorder_id", "flush_interval_ms", "audio", "opus", "gpio", "retention", "lines"]
+    static let root = ["data_dir", "recipients", "recorder_id", "language", "flush_interval_ms", "audio", "opus", "gpio", "retention", "lines"]
     static let retention = ["period", "incoming", "outgoing", "keep_free", "check_every_minutes"]
     static let audio = ["capture", "playback", "rate", "channels", "playback_channels", "period_ms"]
     static let opus = ["bitrate", "complexity"]

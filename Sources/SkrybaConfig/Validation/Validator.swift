@@ -69,6 +69,13 @@ struct Validator {
             }
         }
 
+        var language = SkrybaConfiguration.Language.polish
+        if let (code, value) = string(top, "language") {
+            if let known = SkrybaConfiguration.Language(rawValue: code) { language = known } else {
+                report(value.line, "language", "\(value.literal) is not a language of the appliance (\"pl\" Polish or \"en\" English)")
+            }
+        }
+
         let (audio, facts) = audio(top)
         let opus = opus(top)
         let (gpio, backend) = gpio(top)
@@ -79,6 +86,7 @@ struct Validator {
         var configuration = SkrybaConfiguration(path: file, dataDirectory: dataDirectory, recipients: recipients, recorderID: recorderID,
                                                 audio: audio, opus: opus, flushIntervalMs: flushIntervalMs, gpio: gpio, lines: lines)
         configuration.retention = retention
+        configuration.language = language
         return configuration
     }
 
