@@ -1,4 +1,5 @@
 import Foundation
+import SkrybaConfig
 import SkrybaPipeline
 import SkrybaSystem
 @testable import SkrybaDocuments
@@ -57,6 +58,40 @@ import Testing
     }
 
     static func skryba(_ arguments: [String]) throws -> ToolResult { try Tool.run(Tool.product("skryba"), arguments) }
+
+    /// `[office]` and `information_clause` (docs/configuration.md) are checked like every other key.
+    @Test func theOfficeAndTheInformationClauseAreValidated() throws {
+        let fixture = try ConfigFixture("office")
+        try fixture.write("", to: "events.tsv")
+        let problems = fixture.problems(ConfigKeys.minimalHead + """
+            [office]
+            adress = ["ul. Spółdzielcza 1"]
+            [[lines]]
+            id = 1
+            name = "Sekretariat"
+            capture_channel = 0
+            record = ["outgoing"]
+            information_clause = " "
+            """)
+        #expect(problems == [
+            "DIR/skryba.toml:8: office.name: required key missing from [office] (the office's name, as on its letters)",
+            "DIR/skryba.toml:9: office.adress: unknown key in [office] (did you mean 'address'?)",
+            "DIR/skryba.toml:15: lines[1].information_clause: must not be empty",
+        ], "\(problems)")
+        let loaded = try fixture.load(ConfigKeys.minimalHead + """
+            [office]
+            name = "Urząd Gminy Halinów"
+            address = ["ul. Spółdzielcza 1", "05-074 Halinów"]
+            [[lines]]
+            id = 1
+            name = "Sekretariat"
+            capture_channel = 0
+            record = ["outgoing"]
+            information_clause = "bip.halinow.pl/rodo"
+            """)
+        #expect(loaded.office == OfficeConfiguration(name: "Urząd Gminy Halinów", address: ["ul. Spółdzielcza 1", "05-074 Halinów"]))
+        #expect(loaded.lines.first?.informationClause == "bip.halinow.pl/rodo")
+    }
 
     @Test func theProtocolAndTheNoticeAreFilledFromTheRegister() throws {
         let fixture = try DisclosureFixture("documents")
