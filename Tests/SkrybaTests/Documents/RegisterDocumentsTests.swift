@@ -145,9 +145,13 @@ import Testing
         // in February and one in April by Warsaw time though in March by UTC date or the other way round.
         let first = try fixture.record(start: utc("2026-02-28T23:30:00.000Z"), callerNumber: "+48601234567")
         try fixture.record(start: utc("2026-02-28T22:30:00.000Z"), callerNumber: "+48601234567")
-        try fixture.record(start: utc("2026-03-31T21:30:00.000Z"), callerNumber: nil)
+        let last = try fixture.record(start: utc("2026-03-31T21:30:00.000Z"), callerNumber: nil)
         try fixture.record(start: utc("2026-03-31T22:30:00.000Z"), callerNumber: nil)
-        try fixture.record(line: 2, direction: .outgoing, start: utc("2026-03-15T10:00:00.000Z"), callerNumber: nil, dialedDigits: "226001122")
+        let outgoingCall = try fixture.record(line: 2, direction: .outgoing, start: utc("2026-03-15T10:00:00.000Z"), callerNumber: nil, dialedDigits: "226001122")
+        // Erased since (it still counts as a call of the month), and a legal hold.
+        try DataSubjectRights(catalog: fixture.catalog, dataDirectory: fixture.dataDirectory, signer: fixture.key)
+            .erase(outgoingCall, reason: "art. 17 wniosek 3/2026", by: "console:dpo", at: utc("2026-03-20T10:00:00.000Z"))
+        try fixture.catalog.addHold(caseReference: "II K 12/26", reason: "dowód w sprawie", recordings: [last], at: utc("2026-03-25T10:00:00.000Z"))
         for (consent, day) in [(Consent.hungUp, "10"), (.objected, "11"), (.hungUp, "12")] {
             let start = utc("2026-03-\(day)T09:00:00.000Z")
             let announcement = Announcement(id: "zapowiedz.wav", sha256: String(repeating: "a", count: 64), completed: consent == .objected)
@@ -183,7 +187,10 @@ import Testing
         #expect(report.exports.count == 1)
         #expect(report.exports.first?.keyComment == "it-jan" && report.exports.first?.recordings == [first.description])
         #expect(report.exports.first?.basis == "\(reference): wniosek o odsłuchanie; zgoda: Sekretarz Gminy", "\(report.exports)")
-        #expect(report.listenings.isEmpty && report.deleted.isEmpty && report.alarms.isEmpty && report.gaps.isEmpty && report.refusedExports == 0)
+        #expect(report.deleted == [MonthlyReport.Deleted(rule: "erasure: art. 17 wniosek 3/2026", count: 1)])
+        #expect(report.holds == [MonthlyReport.Keeping(timeUTC: "2026-03-25T10:00:00.000Z", recording: last.description, event: "wstrzymanie usunięcia",
+                                                       caseReference: "II K 12/26")])
+        #expect(report.listenings.isEmpty && report.securedCopies.isEmpty && report.alarms.isEmpty && report.gaps.isEmpty && report.refusedExports == 0)
 
         // IT's check: the pinned key passes; a changed byte, or another key, fails with the reason.
         let tools = Tool.product("skryba-tools")
@@ -208,7 +215,7 @@ import Testing
         for expected in ["SPRAWOZDANIE MIESIĘCZNE Z PRZETWARZANIA NAGRAŃ ROZMÓW TELEFONICZNYCH", "1. Rozmowy zarejestrowane według linii i kierunku",
                          "2. Odsłuchania nagrań", "3. Udostępnienia nagrań (eksporty)", "4. Kopie zabezpieczone i wstrzymania usunięcia",
                          "5. Usunięcia według podstawy", "6. Alarmy i luki w nagraniach", "7. Podpis urządzenia", "Biuro Obsługi Mieszkańców",
-                         "Obsługa zgłoszeń mieszkańców", "2026-03-01 00:00 CET", "2026-04-01 00:00 CEST", "it-jan", reference,
+                         "Obsługa zgłoszeń mieszkańców", "II K 12/26", "usunięcie na żądanie osoby (art. 17 RODO): art. 17 wniosek 3/2026", "2026-03-01 00:00 CET", "2026-04-01 00:00 CEST", "it-jan", reference,
                          fixture.key.fingerprint, String(signed.signature.map { String(format: "%02x", $0) }.joined().prefix(32))] {
             #expect(printed.contains(expected), "the printout shows \(expected):\n\(printed)")
         }
