@@ -111,7 +111,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "skryba-tools",
-            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaExport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SkrybaPipeline", "SkrybaSeal", "SkrybaStore", "SkrybaExport", "SkrybaDocuments", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Test support: counts malloc family calls per thread (interposes malloc in the test binary).

@@ -15,7 +15,7 @@ install -m 0644 "$repo/board/rpi4/gpio.toml" "$root/usr/share/skryba/gpio-rpi4.t
 install -m 0644 "$repo/board/generic-arm64/gpio.toml" "$root/usr/share/skryba/gpio-generic-arm64.toml"
 install -m 0644 "$here/skrybad.service" "$root/etc/systemd/system/skrybad.service"
 cp -r --no-preserve=ownership "$here/overlay/." "$root/"
-chmod 0440 "$root/etc/sudoers.d/skryba-technician"
+chmod 0440 "$root/etc/sudoers.d/skryba-technician" "$root/etc/sudoers.d/skryba-export"
 
 # The USB tap by its USB id (board/common).
 vendor=${usb_id%:*} product=${usb_id#*:}

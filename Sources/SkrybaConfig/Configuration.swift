@@ -30,6 +30,8 @@ public struct SkrybaConfiguration: Equatable, Sendable {
     public enum Language: String, Equatable, Sendable, CaseIterable {
         case polish = "pl", english = "en"
     }
+    /// `[office]`: the data controller named on documents and reports; nil when the file has none.
+    public var office: OfficeConfiguration?
 
     public init(path: String, dataDirectory: String, recipients: [AgeRecipient], recorderID: String, audio: AudioConfiguration,
                 opus: OpusSettings = OpusSettings(), flushIntervalMs: Int = SkrybaConfiguration.defaultFlushIntervalMs,
@@ -171,16 +173,18 @@ public struct LineConfiguration: Equatable, Sendable {
     public var optOutWindowMs: Int
     /// `outgoing_notice`: absolute path of a short WAV played into outgoing calls (R5), if any.
     public var outgoingNotice: String?
-    /// `purpose`, `legal_basis`: the record of processing for this line (R14).
+    /// `purpose`, `legal_basis`, `information_clause`: the record of processing for this line (R14).
     public var purpose: String?
     public var legalBasis: String?
+    public var informationClause: String?
 
     public static let defaultOptOutWindowMs = 3000
 
     public init(id: Int, name: String, captureChannel: Int, playbackChannel: Int? = nil, ring: GPIOPin? = nil, hook: GPIOPin? = nil,
                 record: Set<CallDirection>, announcement: String? = nil, announcementID: String? = nil,
                 consent: Consent = .continueMeansConsent, optOutWindowMs: Int = LineConfiguration.defaultOptOutWindowMs,
-                outgoingNotice: String? = nil, purpose: String? = nil, legalBasis: String? = nil) {
+                outgoingNotice: String? = nil, purpose: String? = nil, legalBasis: String? = nil,
+                informationClause: String? = nil) {
         self.id = id
         self.name = name
         self.captureChannel = captureChannel
@@ -195,6 +199,7 @@ public struct LineConfiguration: Equatable, Sendable {
         self.outgoingNotice = outgoingNotice
         self.purpose = purpose
         self.legalBasis = legalBasis
+        self.informationClause = informationClause
     }
 
     /// The call state machine's consent mode at `rate` (the window in frames).
@@ -203,6 +208,21 @@ public struct LineConfiguration: Equatable, Sendable {
         case .continueMeansConsent: .continueMeansConsent
         case .optOutKey(let key): .optOutKey(key, windowFrames: UInt64(optOutWindowMs) * UInt64(rate) / 1000)
         }
+    }
+}
+
+/// `[office]`: the office (the data controller) as its letters name it.
+public struct OfficeConfiguration: Equatable, Sendable {
+    public var name: String
+    /// Street, postcode and town: one line each.
+    public var address: [String]
+    /// The town letters are dated in ("Piaseczno, dnia …"); default: the address's last line without its postcode.
+    public var town: String?
+    /// How to reach the data-protection officer (an e-mail address).
+    public var dataProtectionOfficer: String?
+
+    public init(name: String, address: [String] = [], town: String? = nil, dataProtectionOfficer: String? = nil) {
+        (self.name, self.address, self.town, self.dataProtectionOfficer) = (name, address, town, dataProtectionOfficer)
     }
 }
 

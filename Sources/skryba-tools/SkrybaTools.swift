@@ -24,7 +24,7 @@ struct SkrybaTools: ParsableCommand {
             "skryba-tools: …" on standard error); 64 a mistake in the command's arguments (printed with the usage).
             """,
         version: SkrybaVersion.current,
-        subcommands: [DecryptCommand.self, VerifyCommand.self, ToAgeCommand.self, VerifyReceiptsCommand.self, InspectCommand.self, ListenCommand.self])
+        subcommands: [DecryptCommand.self, VerifyCommand.self, ToAgeCommand.self, VerifyReceiptsCommand.self, InspectCommand.self, ListenCommand.self, VerifyReportCommand.self])
 
     /// Argument mistakes print the usage (exit 64), as argument-parser does; a failure while the command
     /// runs prints only "skryba-tools: <reason>" and exits 1.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SkrybaConfig
 import SkrybaDocuments
 import SkrybaPipeline
 import SkrybaStore
@@ -8,8 +9,9 @@ import SkrybaStore
 struct DocumentsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "documents",
-        abstract: "Documents for the case file, in Polish, as A4 HTML or PDF: the register of secured copies, the deletion report.",
-        subcommands: [DocumentsCopiesRegisterCommand.self, DocumentsDeletionsCommand.self])
+        abstract: "Documents for the case file, in Polish, as A4 HTML or PDF: the listening protocol, the refusal notice, the register of secured copies, the deletion report.",
+        subcommands: [DocumentsListeningProtocolCommand.self, DocumentsRefusalNoticeCommand.self, DocumentsCopiesRegisterCommand.self,
+                      DocumentsDeletionsCommand.self])
 }
 
 extension DocumentFormat: ExpressibleByArgument {}
@@ -18,33 +20,58 @@ extension DocumentFormat: ExpressibleByArgument {}
 struct DocumentOutputOptions: ParsableArguments {
     @Option(help: "html or pdf.") var format: DocumentFormat = .pdf
     @Option(name: .shortAndLong, help: "The file to write.") var output: String
-    @Option(help: "The office named on the document (e.g. \"Urząd Miasta i Gminy Piaseczno\").") var office: String = ""
+    @Option(help: "The office named on the document (e.g. \"Urząd Miasta i Gminy Piaseczno\"); default: the configuration's [office] name.")
+    var office: String = ""
     @Option(help: "Where DejaVuSans.ttf and DejaVuSans-Bold.ttf are (Debian fonts-dejavu-core).")
     var fontDirectory: String = DocumentFonts.defaultDirectory
 
     func validate() throws { if !office.isEmpty { try checkText(office, "--office") } }
 
-    var officeValue: Office { Office(name: office, town: "") }
+    /// The configuration's `[office]`, with --office (when given) as its name.
+    func officeValue(_ configured: OfficeConfiguration?) -> Office {
+        guard let configured else { return Office(name: office, town: "") }
+        // "05-500 Piaseczno" → "Piaseczno".
+        let town = configured.town ?? configured.address.last.map { line in
+            String(line.drop { $0.isNumber || $0 == "-" }).trimmingCharacters(in: .whitespaces)
+        } ?? ""
+        return Office(name: office.isEmpty ? configured.name : office, address: configured.address, town: town,
+                      dataProtectionOfficer: configured.dataProtectionOfficer)
+    }
 
     /// Renders `document` and writes it whole (a temporary file renamed into place).
     func write(_ document: Document) throws {
-        let bytes: [UInt8]
-        do { bytes = try document.rendered(as: format, fonts: { () throws(DocumentError) in try DocumentFonts.load(directory: fontDirectory) }) } catch {
-            throw CommandFailure("cannot render the document: \(error)")
-        }
+        let bytes = try Self.render(document, as: format, fontDirectory: fontDirectory)
         do { try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
             throw CommandFailure("cannot write \(output): \((error as NSError).localizedDescription)")
         }
         print("\(output): \(format.rawValue.uppercased()), \(bytes.count) bytes")
+    }
+
+    /// The document's bytes; warns about characters the PDF cannot print.
+    static func render(_ document: Document, as format: DocumentFormat, fontDirectory: String) throws -> [UInt8] {
+        let bytes: [UInt8]
+        do { bytes = try document.rendered(as: format, fonts: { () throws(DocumentError) in try DocumentFonts.load(directory: fontDirectory) }) } catch {
+            throw CommandFailure("cannot render the document: \(error)")
+        }
         let missing = document.charactersMissingFromPDF
         if format == .pdf, !missing.isEmpty {
             FileHandle.standardError.write(Data(("skryba: warning: the PDF prints \"?\" for \(missing.map { "'\($0)'" }.joined(separator: ", ")) "
                 + "(outside its Polish encoding); the HTML (--format html) shows them\n").utf8))
         }
+        return bytes
     }
 }
 
 extension DataDirectoryOption {
+    /// The configuration, for the office and the lines' names and record of processing. With
+    /// --data-dir and no usable configuration file the documents go without them.
+    func optionalConfiguration() throws -> SkrybaConfiguration? {
+        do { return try ConfigurationLoader.load(path: config) } catch {
+            if dataDirOverride != nil && !FileManager.default.fileExists(atPath: config) { return nil }
+            throw CommandFailure("cannot use \(config):\n\(error)", code: .configuration)
+        }
+    }
+
     /// The catalog opened SQLITE_OPEN_READONLY: a document changes nothing on the appliance.
     func readOnlyCatalog() throws -> ReadOnlyCatalog {
         let path = "\(try dataDir)/\(DataLayout.catalog)"
@@ -62,7 +89,7 @@ struct DocumentsCopiesRegisterCommand: ParsableCommand {
 
     func run() throws {
         let copies = try data.readOnlyCatalog().securedCopiesRegister()
-        try document.write(SecuredCopiesRegister(office: document.officeValue, copies: copies, generated: Date()).document)
+        try document.write(SecuredCopiesRegister(office: document.officeValue(try data.optionalConfiguration()?.office), copies: copies, generated: Date()).document)
     }
 }
 
@@ -92,7 +119,68 @@ struct DocumentsDeletionsCommand: ParsableCommand {
             return key
         }
         let entries = try data.readOnlyCatalog().audit.entries()
-        try document.write(DeletionReport(office: document.officeValue, from: start, to: end, auditEntries: entries,
+        try document.write(DeletionReport(office: document.officeValue(try data.optionalConfiguration()?.office), from: start, to: end, auditEntries: entries,
                                           pinnedPublicKey: pinned, generated: Date()).document)
+    }
+}
+
+/// The request, the recordings it covers and the configuration, read for a register document.
+struct RegisterDocumentSource {
+    var request: DisclosureRequest
+    var recordings: [RegisterRecording]
+    var listenings: [Listening]
+    var configuration: SkrybaConfiguration?
+
+    init(data: DataDirectoryOption, reference: String) throws {
+        configuration = try data.optionalConfiguration()
+        let register = RequestRegister(catalog: try data.catalog(actor: "skryba documents", access: .read))
+        request = try register.request(reference)
+        var recordings: [RegisterRecording] = []
+        for id in request.recordings {
+            guard let row = try register.catalog.recording(id) else { throw CommandFailure("request \(reference) names recording \(id), which the catalog does not hold") }
+            recordings.append(RegisterRecording(candidate: Candidate(recording: row, lineNumber: try register.lineNumber(of: id)),
+                                                lineName: configuration?.line(id: row.line)?.name))
+        }
+        self.recordings = recordings
+        listenings = try register.listenings(of: reference)
+    }
+}
+
+struct DocumentsListeningProtocolCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "listening-protocol",
+        abstract: "The listening protocol (Piaseczno § 4 ust. 3) of a granted request, pre-filled from the register of requests.")
+
+    @OptionGroup var data: DataDirectoryOption
+    @OptionGroup var document: DocumentOutputOptions
+    @Option(help: "The request's reference (RQ-YYYY-NNNN).") var request: String
+
+    func run() throws {
+        let source = try RegisterDocumentSource(data: data, reference: request)
+        let made: ListeningProtocol
+        do {
+            made = try ListeningProtocol(register: source.request, recordings: source.recordings, listenings: source.listenings,
+                                         office: document.officeValue(source.configuration?.office), generated: Date())
+        } catch { throw CommandFailure(error.description) }
+        try document.write(made.document)
+    }
+}
+
+struct DocumentsRefusalNoticeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refusal-notice",
+        abstract: "The written notice to the requester of a refused request, in Polish, from the register of requests.")
+
+    @OptionGroup var data: DataDirectoryOption
+    @OptionGroup var document: DocumentOutputOptions
+    @Option(help: "The request's reference (RQ-YYYY-NNNN).") var request: String
+
+    func run() throws {
+        let source = try RegisterDocumentSource(data: data, reference: request)
+        let notice: SkrybaDocuments.RefusalNotice
+        do { notice = try SkrybaDocuments.RefusalNotice(register: source.request, office: document.officeValue(source.configuration?.office)) } catch {
+            throw CommandFailure(error.description)
+        }
+        try document.write(notice.document)
     }
 }

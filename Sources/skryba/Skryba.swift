@@ -19,7 +19,7 @@ struct Skryba: ParsableCommand {
             """,
         version: SkrybaVersion.current,
         subcommands: [StatusCommand.self, AlarmsCommand.self, ReloadCommand.self, SimulateCommand.self, HoldCommand.self, CopiesCommand.self, RetentionCommand.self, FsckCommand.self, AuditCommand.self, RecordingsCommand.self, DeviceKeyCommand.self, DocumentsCommand.self,
-                      RequestsCommand.self, ExportServeCommand.self,
+                      RequestsCommand.self, ExportServeCommand.self, ReportCommand.self,
                       BenchCommand.self, EncodeCommand.self, ConsoleCommand.self, ConfigCommand.self])
 
     /// Argument mistakes print the usage (exit 64), as argument-parser does; a failure while the command

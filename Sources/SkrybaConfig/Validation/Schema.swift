@@ -2,26 +2,28 @@ import SkrybaCore
 
 /// The keys each table of skryba.toml may hold (docs/configuration.md describes each one).
 enum Schema {
-    static let root = ["data_dir", "recipients", "recorder_id", "language", "flush_interval_ms", "audio", "opus", "gpio", "retention", "lines"]
+    static let root = ["data_dir", "recipients", "recorder_id", "language", "flush_interval_ms", "audio", "opus", "gpio", "retention", "lines", "office"]
     static let retention = ["period", "incoming", "outgoing", "keep_free", "check_every_minutes"]
     static let audio = ["capture", "playback", "rate", "channels", "playback_channels", "period_ms"]
     static let opus = ["bitrate", "complexity"]
     static let gpio = ["backend", "replay", "debounce_ms"]
     static let line = ["id", "name", "capture_channel", "playback_channel", "ring", "hook", "record", "announcement",
-                       "announcement_id", "consent", "opt_out_key", "opt_out_window_ms", "outgoing_notice", "purpose", "legal_basis",
+                       "announcement_id", "consent", "opt_out_key", "opt_out_window_ms", "outgoing_notice", "purpose", "legal_basis", "information_clause",
                        "retention", "retention_incoming", "retention_outgoing"]
     static let pin = ["chip", "line", "active_low", "bias"]
+    static let office = ["name", "address", "town", "data_protection_officer"]
 
     /// Where a key belongs, for a key written in the wrong table ("bitrate belongs in [opus]").
     static let home: [String: String] = {
         var home: [String: String] = [:]
-        for key in root where !["audio", "opus", "gpio", "retention", "lines"].contains(key) { home[key] = "at the top of the file, before the first [table]" }
+        for key in root where !["audio", "opus", "gpio", "retention", "lines", "office"].contains(key) { home[key] = "at the top of the file, before the first [table]" }
         for key in audio { home[key] = "in [audio]" }
         for key in opus { home[key] = "in [opus]" }
         for key in gpio { home[key] = "in [gpio]" }
         for key in retention where home[key] == nil { home[key] = "in [retention]" }
         for key in line { home[key] = "in a [[lines]] table" }
         for key in pin { home[key] = "in a line's ring or hook" }
+        for key in office where home[key] == nil { home[key] = "in [office]" }
         return home
     }()
 

@@ -81,13 +81,26 @@ struct Validator {
         let (gpio, backend) = gpio(top)
         let lines = lines(top, audio: facts, backend: backend)
         let retention = retention(top, lines: lines ?? [])
+        let office = office(top)
 
         guard let recipients, let audio, let opus, let gpio, let lines, let retention else { return nil }
         var configuration = SkrybaConfiguration(path: file, dataDirectory: dataDirectory, recipients: recipients, recorderID: recorderID,
                                                 audio: audio, opus: opus, flushIntervalMs: flushIntervalMs, gpio: gpio, lines: lines)
         configuration.retention = retention
         configuration.language = language
+        configuration.office = office
         return configuration
+    }
+
+    // MARK: - [office]
+
+    /// The office named on the case-file documents and the monthly report (docs/configuration.md).
+    private mutating func office(_ top: Section) -> OfficeConfiguration? {
+        guard top.table["office"] != nil, let s = table(top, "office", title: "[office]", known: Schema.office) else { return nil }
+        let address = stringArray(s, "address")?.0.map(\.0) ?? []
+        return OfficeConfiguration(name: nonEmptyString(s, "name", required: s.missing + " (the office's name, as on its letters)")?.0 ?? "",
+                                   address: address, town: nonEmptyString(s, "town")?.0,
+                                   dataProtectionOfficer: nonEmptyString(s, "data_protection_officer")?.0)
     }
 
     // MARK: - [retention]
@@ -484,12 +497,14 @@ struct Validator {
         // The record of processing.
         let purpose = nonEmptyString(s, "purpose")
         let legalBasis = nonEmptyString(s, "legal_basis")
+        let informationClause = nonEmptyString(s, "information_clause")
 
         guard problems.count == before, let id, let name, let capture, let playbackChannel, let record,
               case .valid(let ringPin) = ring, case .valid(let hookPin) = hook else { return nil }
         return LineConfiguration(id: id.0, name: name.0, captureChannel: capture.0, playbackChannel: playbackChannel, ring: ringPin,
                                  hook: hookPin, record: record, announcement: announcement, announcementID: announcementID, consent: consent,
-                                 optOutWindowMs: optOutWindowMs, outgoingNotice: outgoingNotice, purpose: purpose?.0, legalBasis: legalBasis?.0)
+                                 optOutWindowMs: optOutWindowMs, outgoingNotice: outgoingNotice, purpose: purpose?.0, legalBasis: legalBasis?.0,
+                                 informationClause: informationClause?.0)
     }
 
     private static func channelRange(_ channels: Int?, side: String) -> String {
