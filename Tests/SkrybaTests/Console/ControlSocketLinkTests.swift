@@ -18,6 +18,7 @@ import Glibc
         private let lock = NSLock()
         private var received: [[String: Any]] = []
         private var thread: Thread?
+        private let acceptEnded = DispatchSemaphore(value: 0)
 
         init(path: String, answer: @escaping @Sendable ([String: Any]) -> String) throws {
             self.path = path
@@ -36,7 +37,10 @@ import Glibc
             thread = Thread { [self] in
                 while true {
                     let client = accept(listening, nil, nil)
-                    guard client >= 0 else { return }
+                    guard client >= 0 else {
+                        acceptEnded.signal()
+                        return
+                    }
                     var line: [UInt8] = []
                     var byte: UInt8 = 0
                     while read(client, &byte, 1) == 1, byte != UInt8(ascii: "\n") { line.append(byte) }
@@ -52,8 +56,11 @@ import Glibc
 
         var requests: [[String: Any]] { lock.withLock { received } }
 
+        /// Closes the listener only once its thread left accept(): a descriptor number closed under it
+        /// could be reused by another test's socket, whose connections it would then take.
         func stop() {
             shutdown(descriptor, Int32(SHUT_RDWR))
+            acceptEnded.wait()
             close(descriptor)
             unlink(path)
         }
