@@ -45,7 +45,7 @@ struct English: ConsoleStrings {
         A retention change that would delete recordings says how many and asks first.
         """
     let helpAnnouncement = "play a line's announcement"
-    let helpAnnouncementDetails = "announcement test N plays line N's announcement into its output, as callers hear it."
+    let helpAnnouncementDetails = "announcement test N plays line N's announcement into its output, as callers hear it, while skrybad is stopped (it holds the playback device when it runs)."
     let helpLevels = "live level meters (nothing is stored)"
     let helpLevelsDetails = "Each line's level in dBFS, refreshed twice a second until a key is pressed: for checking the wiring."
     let helpAlarms = "active alarms and their history"

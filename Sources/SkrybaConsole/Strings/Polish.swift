@@ -45,7 +45,7 @@ struct Polish: ConsoleStrings {
         Zmiana okresu przechowywania, która usunęłaby nagrania, podaje ich liczbę i prosi o potwierdzenie.
         """
     let helpAnnouncement = "odtwarza komunikat linii"
-    let helpAnnouncementDetails = "announcement test N odtwarza komunikat linii N na jej wyjściu, tak jak słyszy go dzwoniący."
+    let helpAnnouncementDetails = "announcement test N odtwarza komunikat linii N na jej wyjściu, tak jak słyszy go dzwoniący, gdy skrybad jest zatrzymany (działający skrybad zajmuje urządzenie odtwarzania)."
     let helpLevels = "bieżące poziomy sygnału (nic nie jest zapisywane)"
     let helpLevelsDetails = "Poziom każdej linii w dBFS, odświeżany dwa razy na sekundę do naciśnięcia klawisza: do sprawdzania okablowania."
     let helpAlarms = "aktywne alarmy i ich historia"
