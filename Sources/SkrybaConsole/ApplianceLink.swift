@@ -4,61 +4,86 @@ import Glibc
 #endif
 
 // What the console needs from the running skrybad, and the one client that asks it over the
-// control socket. The message shapes are documented in docs/console.md ("The control socket");
-// everything the console knows about the daemon's protocol is in this file.
+// control socket. The protocol is skrybad's, documented in docs/control-socket.md; everything
+// the console knows about it is in this file.
+
+// These mirror skrybad's answers field for field (SkrybaService's LiveStatus, AlarmRecord,
+// ControlResponse.Level, ApplianceRuntime.Reload); the console does not link the service module.
 
 /// One line as the daemon sees it now.
 public struct LineSnapshot: Codable, Equatable, Sendable {
-    public struct Call: Codable, Equatable, Sendable {
-        public var direction: String
-        /// UTC ISO 8601.
-        public var since: String
-        public var recording: String?
-    }
     public var id: Int
     public var name: String
-    /// "idle", "ringing", "announcing", "recording", "off-hook", "not-recorded", "dead", …
+    /// `on-hook`, `off-hook`, or `starting` before the capture delivered its first period.
     public var state: String
-    /// Last period's level in dBFS (nil: no audio yet).
-    public var level_dbfs: Double?
-    public var call: Call?
+    /// The loudest sample of the last period, dBFS (-96 = silence).
+    public var levelDBFS: Double
+    public var call: CallSnapshot?
 }
 
+/// A call in progress.
+public struct CallSnapshot: Codable, Equatable, Sendable {
+    public var line: Int
+    public var direction: String
+    public var seconds: Double
+}
+
+/// An alarm: in force (with `count`) or from the history (with `clearedUTC`, `clearReason`).
 public struct AlarmSnapshot: Codable, Equatable, Sendable {
     public var kind: String
-    public var line: Int?
+    public var line: Int
     public var message: String
-    /// UTC ISO 8601.
-    public var raised: String
-    public var cleared: String?
+    public var raisedUTC: String
+    public var count: Int?
+    public var clearedUTC: String?
+    public var clearReason: String?
 }
 
 public struct StorageSnapshot: Codable, Equatable, Sendable {
-    public var total_bytes: Int64
-    public var available_bytes: Int64
-    /// At the current recording rate; nil when nothing has been recorded yet.
-    public var days_left: Double?
+    public var dataDirectory: String
+    public var totalBytes: Int64
+    public var freeBytes: Int64
+    /// At the rate the disk filled since skrybad started; nil when not measurable yet.
+    public var daysLeft: Double?
+    public var pending: Int
+}
+
+public struct ClockSnapshot: Codable, Equatable, Sendable {
+    public var utc: String
+    public var synchronised: Bool
+    public var reason: String
 }
 
 public struct StatusSnapshot: Codable, Equatable, Sendable {
     public var version: String
-    public var configured: Bool
+    /// `starting`, `recording`, `stopping`.
+    public var state: String
+    public var startedUTC: String
     public var lines: [LineSnapshot]
-    public var storage: StorageSnapshot?
-    public var clock_synchronised: Bool?
+    public var calls: [CallSnapshot]
     public var alarms: [AlarmSnapshot]
-    public var device_key_fingerprint: String?
+    public var storage: StorageSnapshot
+    public var clock: ClockSnapshot
+    public var deviceKeyFingerprint: String
+    public var callsInProgress: Int
 }
 
 public struct LevelSnapshot: Codable, Equatable, Sendable {
     public var line: Int
-    public var dbfs: Double?
-    public var peak_dbfs: Double?
+    public var name: String
+    public var state: String
+    public var levelDBFS: Double
 }
 
 public struct AlarmList: Codable, Equatable, Sendable {
     public var active: [AlarmSnapshot]
     public var history: [AlarmSnapshot]
+}
+
+/// What a reload applied at once and what waits for a restart of skrybad.
+public struct ReloadResult: Codable, Equatable, Sendable {
+    public var applied: [String]
+    public var needsRestart: [String]
 }
 
 /// Why the daemon could not be asked.
@@ -81,10 +106,8 @@ public protocol ApplianceLink {
     func levels() throws(LinkError) -> [LevelSnapshot]
     func alarms() throws(LinkError) -> AlarmList
     /// Re-read the (already validated and written) configuration without dropping calls in
-    /// progress; returns the daemon's one-line account of what it applied.
-    func reload(configPath: String, actor: String) throws(LinkError) -> String
-    /// Play line `line`'s announcement into its output now (the daemon owns the playback PCM).
-    func playAnnouncement(line: Int, actor: String) throws(LinkError) -> String
+    /// progress. skrybad audits it (`config-changed`, the peer's login from SO_PEERCRED).
+    func reload() throws(LinkError) -> ReloadResult
 }
 
 /// The control socket: a Unix stream socket; each request is one JSON object on one line, each
@@ -106,19 +129,11 @@ public struct ControlSocketLink: ApplianceLink {
     }
 
     public func alarms() throws(LinkError) -> AlarmList {
-        let answer = try request(["command": "alarms"])
-        return AlarmList(active: try decode([AlarmSnapshot].self, from: answer, field: "active"),
-                         history: try decode([AlarmSnapshot].self, from: answer, field: "history"))
+        try decode(AlarmList.self, from: request(["command": "alarms"]), field: "alarms")
     }
 
-    public func reload(configPath: String, actor: String) throws(LinkError) -> String {
-        let answer = try request(["command": "reload", "config": configPath, "actor": actor])
-        return answer["message"] as? String ?? ""
-    }
-
-    public func playAnnouncement(line: Int, actor: String) throws(LinkError) -> String {
-        let answer = try request(["command": "play-announcement", "line": line, "actor": actor])
-        return answer["message"] as? String ?? ""
+    public func reload() throws(LinkError) -> ReloadResult {
+        try decode(ReloadResult.self, from: request(["command": "reload"]), field: "reload")
     }
 
     /// Sends one request, reads one answer line; `ok: false` becomes `.refused(error)`.

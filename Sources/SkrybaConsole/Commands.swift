@@ -36,10 +36,10 @@ extension Console {
         out += t.linesHeading + "\n"
         if let snapshot, !snapshot.lines.isEmpty {
             out += lineTable(snapshot.lines.map { line in
-                let call = line.call.map { t.callInProgress(t.direction($0.direction), localTime(Self.parseUTC($0.since)), $0.recording ?? "-") } ?? ""
-                return [String(line.id), line.name, t.lineState(line.state), level(line.level_dbfs), call]
+                let call = line.call.map { t.callInProgress(t.direction($0.direction), Int($0.seconds.rounded(.down))) } ?? ""
+                return [String(line.id), line.name, t.lineState(line.state), level(line.levelDBFS), call]
             })
-            out += t.callsInProgress(snapshot.lines.filter { $0.call != nil }.count) + "\n"
+            out += t.callsInProgress(snapshot.callsInProgress) + "\n"
         } else if let configuration {
             out += lineTable(configuration.lines.map { [String($0.id), $0.name, t.stateUnknown, "-", ""] })
             out += t.callsUnknown + "\n"
@@ -48,22 +48,22 @@ extension Console {
         }
 
         if let storage = snapshot?.storage {
-            out += t.storage(ByteText.show(storage.total_bytes - storage.available_bytes), ByteText.show(storage.available_bytes),
-                             storage.days_left.map { t.daysLeft($0) } ?? t.daysLeftUnknown) + "\n"
+            out += t.storage(ByteText.show(storage.totalBytes - storage.freeBytes), ByteText.show(storage.freeBytes),
+                             storage.daysLeft.map { t.daysLeft($0) } ?? t.daysLeftUnknown) + "\n"
         } else if let configuration, let usage = try? StatvfsSpace().usage(of: configuration.dataDirectory) {
             out += t.storage(ByteText.show(usage.totalBytes - usage.availableBytes), ByteText.show(usage.availableBytes), t.daysLeftUnknown) + "\n"
         } else {
             out += t.storageUnknown + "\n"
         }
         let trust = KernelClockStatus().trust(at: Date())
-        out += t.clock(localTime(Date()), snapshot?.clock_synchronised ?? trust.isTrusted ? t.synchronised : t.notSynchronised) + "\n"
+        out += t.clock(localTime(Date()), snapshot?.clock.synchronised ?? trust.isTrusted ? t.synchronised : t.notSynchronised) + "\n"
         if let snapshot {
             out += snapshot.alarms.isEmpty ? t.noAlarms + "\n" : alarmText(t.activeAlarms(snapshot.alarms.count)) + "\n"
             for alarm in snapshot.alarms { out += "  " + alarmLine(alarm) + "\n" }
         } else {
             out += t.alarmsUnknown + "\n"
         }
-        out += t.fingerprint(snapshot?.device_key_fingerprint ?? deviceKeyFingerprint(configuration)) + "\n"
+        out += t.fingerprint(snapshot?.deviceKeyFingerprint ?? deviceKeyFingerprint(configuration)) + "\n"
         out += t.version(snapshot?.version ?? SkrybaVersion.current)
         say(out)
     }
@@ -241,13 +241,9 @@ extension Console {
             return say(t.noSuchLine(id, configuration.lines.map { String($0.id) }.joined(separator: ", ")))
         }
         guard let announcement = line.announcement else { return say(t.noAnnouncement(id)) }
-        do {
-            say(t.playedByDaemon(try link.playAnnouncement(line: id, actor: actor)))
-            return
-        } catch {
-            guard case .notRunning = error else { return say(alarmText(t.notPlayed(error.description))) }
-        }
-        // skrybad is not running, so the playback device is free: play it from here.
+        // skrybad has no command to play one: while it runs it holds the playback device (and a call
+        // may be on the line), so the console plays it itself, through ALSA, only when skrybad is stopped.
+        if (try? link.status()) != nil { return say(t.announcementWhileDaemonRuns) }
         do {
             let wav = try WAVFile.read(path: announcement)
             let audio = configuration.audio
@@ -283,11 +279,8 @@ extension Console {
             say(t.daemonNotRunning(error.description))
             return false
         }
-        let names = (try? link.status())?.lines.reduce(into: [Int: String]()) { $0[$1.id] = $1.name } ?? [:]
         say(levels.map { level in
-            let bar = Self.meter(level.dbfs)
-            return "  \(level.line)  \((names[level.line] ?? "").padding(toLength: 16, withPad: " ", startingAt: 0)) [\(bar)] \(self.level(level.dbfs))"
-                + (level.peak_dbfs.map { " (peak \(String(format: "%.0f", $0)))" } ?? "")
+            "  \(level.line)  \(level.name.padding(toLength: 16, withPad: " ", startingAt: 0)) [\(Self.meter(level.levelDBFS))] \(self.level(level.levelDBFS))"
         }.joined(separator: "\n"))
         return true
     }
@@ -311,9 +304,10 @@ extension Console {
     }
 
     func alarmLine(_ alarm: AlarmSnapshot) -> String {
-        let whereText = alarm.line.map { t.onLine($0) } ?? ""
-        let cleared = alarm.cleared.map { ", " + t.cleared(localTime(Self.parseUTC($0))) } ?? ""
-        return "\(alarm.kind)\(whereText): \(alarm.message) (\(t.raised(localTime(Self.parseUTC(alarm.raised))))\(cleared))"
+        // Line 0: an alarm of the appliance, not of one line.
+        let whereText = alarm.line > 0 ? t.onLine(alarm.line) : ""
+        let cleared = alarm.clearedUTC.map { ", " + t.cleared(localTime(Self.parseUTC($0))) } ?? ""
+        return "\(alarm.kind)\(whereText): \(alarm.message) (\(t.raised(localTime(Self.parseUTC(alarm.raisedUTC))))\(cleared))"
     }
 
     // MARK: log, time, reboot

@@ -285,12 +285,21 @@ public final class Console {
             say(t.unchanged(change.key, change.to))
             return true
         }
-        let catalog: Catalog
-        do { catalog = try Catalog(dataDirectory: updated.dataDirectory, actor: actor) } catch {
-            say(t.cannotAudit(updated.dataDirectory, "\(error)"))
-            return false
-        }
+        // skrybad audits a change itself on `reload` (the login from SO_PEERCRED) and, when it was
+        // stopped, at its start (a file unlike the last audited one): the console opens the catalog,
+        // which is skryba's alone on the image, only to preview retention or to audit with the login.
+        var openError = ""
+        lazy var catalog: Catalog? = {
+            do { return try Catalog(dataDirectory: updated.dataDirectory, actor: actor) } catch {
+                openError = "\(error)"
+                return nil
+            }
+        }()
         if retention {
+            guard let catalog else {
+                say(t.cannotPreview(openError))
+                return false
+            }
             let due: Int
             do { due = try catalog.retentionPreview(RetentionSetup.policy(updated.retention), at: Date()).dueNow.count } catch {
                 say(t.cannotPreview("\(error)"))
@@ -307,28 +316,38 @@ public final class Console {
             say(t.cannotWrite(options.configPath, "\(error)"))
             return false
         }
-        do {
-            try catalog.audit.append(.configChanged, subject: change.key, details: ["key": change.key, "from": change.from, "to": change.to, "file": options.configPath],
-                                     actor: actor, at: Date())
-        } catch {
-            say(alarmText(t.auditFailed("\(error)")))
-        }
         if updated.language != current.language { t = Strings.for(updated.language) }
-        say(t.changed(change.key, change.from, change.to))
-        apply()
+        switch reload() {
+        case .success(let reload):
+            say(t.changed(change.key, change.from, change.to))
+            say(t.applied(reload.applied, reload.needsRestart))
+        case .failure(let refusal):
+            if let catalog {
+                do {
+                    try catalog.audit.append(.configChanged, subject: change.key, details: ["key": change.key, "from": change.from, "to": change.to, "file": options.configPath],
+                                             actor: actor, at: Date())
+                    say(t.changed(change.key, change.from, change.to))
+                } catch {
+                    say(alarmText(t.auditFailed("\(error)")))
+                }
+            } else {
+                say(t.changedAuditedAtStart(change.key, change.from, change.to))
+            }
+            say(notApplied(refusal))
+        }
         return true
     }
 
-    /// Asks skrybad to re-read the file; says when that is not possible now.
-    func apply() {
-        do {
-            let message = try link.reload(configPath: options.configPath, actor: actor)
-            say(t.applied(message))
-        } catch {
-            switch error {
-            case .notRunning(let why): say(t.appliesAtStart(why))
-            case .refused(let why): say(alarmText(t.notApplied(why)))
-            }
+    /// Asks skrybad to re-read the file, which it audits.
+    func reload() -> Result<ReloadResult, LinkError> {
+        do { return .success(try link.reload()) } catch { return .failure(error) }
+    }
+
+    /// Why a change is not in force yet, for the technician.
+    func notApplied(_ refusal: LinkError) -> String {
+        switch refusal {
+        case .notRunning(let why): t.appliesAtStart(why)
+        case .refused(let why): alarmText(t.notApplied(why))
         }
     }
 }

@@ -102,7 +102,10 @@ struct FirstSetup {
             console.say(console.alarmText(t.auditFailed("\(error)")))
         }
         console.say(t.setupDone(options.configPath, count))
-        console.apply()
+        switch console.reload() {
+        case .success(let reload): console.say(t.applied(reload.applied, reload.needsRestart))
+        case .failure(let refusal): console.say(console.notApplied(refusal))
+        }
     }
 
     /// Asks until the answer is valid (or the input ends: nil).

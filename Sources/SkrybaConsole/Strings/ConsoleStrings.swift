@@ -54,14 +54,14 @@ public protocol ConsoleStrings: Sendable {
     func changeRefused(_ why: String) -> String
     var changeInvalid: String { get }
     func unchanged(_ key: String, _ value: String) -> String
-    func cannotAudit(_ directory: String, _ why: String) -> String
     func cannotPreview(_ why: String) -> String
     func retentionWouldDelete(_ count: Int) -> String
     var nothingChanged: String { get }
     func cannotWrite(_ path: String, _ why: String) -> String
     func auditFailed(_ why: String) -> String
     func changed(_ key: String, _ from: String, _ to: String) -> String
-    func applied(_ message: String) -> String
+    func changedAuditedAtStart(_ key: String, _ from: String, _ to: String) -> String
+    func applied(_ applied: [String], _ needsRestart: [String]) -> String
     func appliesAtStart(_ why: String) -> String
     func notApplied(_ why: String) -> String
 
@@ -70,7 +70,7 @@ public protocol ConsoleStrings: Sendable {
     var daemonRunning: String { get }
     func daemonNotRunning(_ why: String) -> String
     var linesHeading: String { get }
-    func callInProgress(_ direction: String, _ since: String, _ recording: String) -> String
+    func callInProgress(_ direction: String, _ seconds: Int) -> String
     func lineState(_ state: String) -> String
     func callsInProgress(_ count: Int) -> String
     var stateUnknown: String { get }
@@ -120,7 +120,7 @@ public protocol ConsoleStrings: Sendable {
     // announcement, levels, alarms, log, time, reboot
     var announcementUsage: String { get }
     func noAnnouncement(_ line: Int) -> String
-    func playedByDaemon(_ message: String) -> String
+    var announcementWhileDaemonRuns: String { get }
     func notPlayed(_ why: String) -> String
     func playedHere(_ file: String, _ seconds: Double, _ pcm: String, _ channel: Int) -> String
     var levelsHint: String { get }

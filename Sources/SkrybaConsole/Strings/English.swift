@@ -45,7 +45,7 @@ struct English: ConsoleStrings {
         A retention change that would delete recordings says how many and asks first.
         """
     let helpAnnouncement = "play a line's announcement"
-    let helpAnnouncementDetails = "announcement test N plays line N's announcement into its output, as callers hear it."
+    let helpAnnouncementDetails = "announcement test N plays line N's announcement into its output, as callers hear it, while skrybad is stopped (it holds the playback device when it runs)."
     let helpLevels = "live level meters (nothing is stored)"
     let helpLevelsDetails = "Each line's level in dBFS, refreshed twice a second until a key is pressed: for checking the wiring."
     let helpAlarms = "active alarms and their history"
@@ -72,14 +72,17 @@ struct English: ConsoleStrings {
     func changeRefused(_ why: String) -> String { "Not changed: \(why)" }
     let changeInvalid = "Not changed: the configuration would have these problems:"
     func unchanged(_ key: String, _ value: String) -> String { "\(key) is already \(value); nothing changed." }
-    func cannotAudit(_ directory: String, _ why: String) -> String { "Not changed: the change cannot be audited, the catalog in \(directory) cannot be opened (\(why))." }
     func cannotPreview(_ why: String) -> String { "Not changed: cannot work out what the new retention would delete (\(why))." }
     func retentionWouldDelete(_ count: Int) -> String { "\(count) recording(s) would be deleted at the next retention run. Change it?" }
     let nothingChanged = "Nothing changed."
     func cannotWrite(_ path: String, _ why: String) -> String { "Not changed: cannot write \(path) (\(why))." }
     func auditFailed(_ why: String) -> String { "ALARM: the file is changed but its audit entry could not be written (\(why))." }
     func changed(_ key: String, _ from: String, _ to: String) -> String { "\(key): \(from) → \(to). Saved and audited." }
-    func applied(_ message: String) -> String { message.isEmpty ? "skrybad applied it." : "skrybad applied it: \(message)" }
+    func changedAuditedAtStart(_ key: String, _ from: String, _ to: String) -> String { "\(key): \(from) → \(to). Saved; skrybad audits it when it starts." }
+    func applied(_ applied: [String], _ needsRestart: [String]) -> String {
+        (applied.isEmpty ? "skrybad re-read the file and audited the change" : "skrybad applied \(applied.joined(separator: ", ")) and audited the change")
+            + (needsRestart.isEmpty ? "; calls in progress go on." : "; \(needsRestart.joined(separator: ", ")) take effect when skrybad restarts.")
+    }
     func appliesAtStart(_ why: String) -> String { "skrybad is not running (\(why)); it applies the change when it starts." }
     func notApplied(_ why: String) -> String { "skrybad did not apply it (\(why)); the file is saved and applies at its next start." }
 
@@ -87,7 +90,7 @@ struct English: ConsoleStrings {
     let daemonRunning = "skrybad: running"
     func daemonNotRunning(_ why: String) -> String { "skrybad is not running (\(why))." }
     let linesHeading = "Lines:"
-    func callInProgress(_ direction: String, _ since: String, _ recording: String) -> String { "\(direction) call since \(since), \(recording)" }
+    func callInProgress(_ direction: String, _ seconds: Int) -> String { "\(direction) call, \(seconds) s" }
     func lineState(_ state: String) -> String { state }
     func callsInProgress(_ count: Int) -> String { "Calls in progress: \(count)" }
     let stateUnknown = "unknown"
@@ -141,7 +144,7 @@ struct English: ConsoleStrings {
 
     let announcementUsage = "Usage: announcement test N (N: the line's number)."
     func noAnnouncement(_ line: Int) -> String { "Line \(line) has no announcement (it records no incoming calls)." }
-    func playedByDaemon(_ message: String) -> String { message.isEmpty ? "skrybad played the announcement." : "skrybad: \(message)" }
+    let announcementWhileDaemonRuns = "Not played: skrybad is running and holds the playback device. The console plays an announcement itself, through ALSA, only while skrybad is stopped (systemctl stop skrybad; no calls are recorded meanwhile)."
     func notPlayed(_ why: String) -> String { "The announcement was not played: \(why)" }
     func playedHere(_ file: String, _ seconds: Double, _ pcm: String, _ channel: Int) -> String {
         "Played \(file) (\(String(format: "%.1f", seconds)) s) on \(pcm) channel \(channel)."

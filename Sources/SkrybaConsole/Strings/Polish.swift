@@ -45,7 +45,7 @@ struct Polish: ConsoleStrings {
         Zmiana okresu przechowywania, która usunęłaby nagrania, podaje ich liczbę i prosi o potwierdzenie.
         """
     let helpAnnouncement = "odtwarza komunikat linii"
-    let helpAnnouncementDetails = "announcement test N odtwarza komunikat linii N na jej wyjściu, tak jak słyszy go dzwoniący."
+    let helpAnnouncementDetails = "announcement test N odtwarza komunikat linii N na jej wyjściu, tak jak słyszy go dzwoniący, gdy skrybad jest zatrzymany (działający skrybad zajmuje urządzenie odtwarzania)."
     let helpLevels = "bieżące poziomy sygnału (nic nie jest zapisywane)"
     let helpLevelsDetails = "Poziom każdej linii w dBFS, odświeżany dwa razy na sekundę do naciśnięcia klawisza: do sprawdzania okablowania."
     let helpAlarms = "aktywne alarmy i ich historia"
@@ -72,14 +72,17 @@ struct Polish: ConsoleStrings {
     func changeRefused(_ why: String) -> String { "Nie zmieniono: \(why)" }
     let changeInvalid = "Nie zmieniono: konfiguracja miałaby takie problemy:"
     func unchanged(_ key: String, _ value: String) -> String { "\(key) ma już wartość \(value); nic nie zmieniono." }
-    func cannotAudit(_ directory: String, _ why: String) -> String { "Nie zmieniono: zmiany nie można odnotować w dzienniku, nie da się otworzyć katalogu w \(directory) (\(why))." }
     func cannotPreview(_ why: String) -> String { "Nie zmieniono: nie można ustalić, co usunąłby nowy okres przechowywania (\(why))." }
     func retentionWouldDelete(_ count: Int) -> String { "Przy najbliższym przeglądzie zostanie usuniętych nagrań: \(count). Zmienić?" }
     let nothingChanged = "Nic nie zmieniono."
     func cannotWrite(_ path: String, _ why: String) -> String { "Nie zmieniono: nie można zapisać \(path) (\(why))." }
     func auditFailed(_ why: String) -> String { "ALARM: plik został zmieniony, ale nie udało się zapisać wpisu w dzienniku (\(why))." }
     func changed(_ key: String, _ from: String, _ to: String) -> String { "\(key): \(from) → \(to). Zapisano i odnotowano w dzienniku." }
-    func applied(_ message: String) -> String { message.isEmpty ? "skrybad zastosował zmianę." : "skrybad zastosował zmianę: \(message)" }
+    func changedAuditedAtStart(_ key: String, _ from: String, _ to: String) -> String { "\(key): \(from) → \(to). Zapisano; skrybad odnotuje zmianę w dzienniku przy uruchomieniu." }
+    func applied(_ applied: [String], _ needsRestart: [String]) -> String {
+        (applied.isEmpty ? "skrybad odczytał plik i odnotował zmianę w dzienniku" : "skrybad zastosował: \(applied.joined(separator: ", ")) i odnotował zmianę w dzienniku")
+            + (needsRestart.isEmpty ? "; trwające rozmowy są nagrywane dalej." : "; \(needsRestart.joined(separator: ", ")) zadziała po ponownym uruchomieniu skrybad.")
+    }
     func appliesAtStart(_ why: String) -> String { "skrybad nie działa (\(why)); zastosuje zmianę przy uruchomieniu." }
     func notApplied(_ why: String) -> String { "skrybad nie zastosował zmiany (\(why)); plik jest zapisany i zadziała przy następnym uruchomieniu." }
 
@@ -87,7 +90,7 @@ struct Polish: ConsoleStrings {
     let daemonRunning = "skrybad: działa"
     func daemonNotRunning(_ why: String) -> String { "skrybad nie działa (\(why))." }
     let linesHeading = "Linie:"
-    func callInProgress(_ direction: String, _ since: String, _ recording: String) -> String { "rozmowa \(direction) od \(since), \(recording)" }
+    func callInProgress(_ direction: String, _ seconds: Int) -> String { "rozmowa \(direction), \(seconds) s" }
     func lineState(_ state: String) -> String {
         switch state {
         case "idle": "bezczynna"
@@ -95,6 +98,8 @@ struct Polish: ConsoleStrings {
         case "announcing": "komunikat"
         case "recording": "nagrywa"
         case "off-hook": "podniesiona słuchawka"
+        case "on-hook": "odłożona słuchawka"
+        case "starting": "uruchamia się"
         case "not-recorded": "nienagrywana"
         case "dead": "martwa"
         default: state
@@ -158,7 +163,7 @@ struct Polish: ConsoleStrings {
 
     let announcementUsage = "Użycie: announcement test N (N: numer linii)."
     func noAnnouncement(_ line: Int) -> String { "Linia \(line) nie ma komunikatu (nie nagrywa rozmów przychodzących)." }
-    func playedByDaemon(_ message: String) -> String { message.isEmpty ? "skrybad odtworzył komunikat." : "skrybad: \(message)" }
+    let announcementWhileDaemonRuns = "Nie odtworzono: skrybad działa i zajmuje urządzenie odtwarzania. Konsola odtwarza komunikat sama, przez ALSA, tylko gdy skrybad jest zatrzymany (systemctl stop skrybad; w tym czasie rozmowy nie są nagrywane)."
     func notPlayed(_ why: String) -> String { "Komunikat nie został odtworzony: \(why)" }
     func playedHere(_ file: String, _ seconds: Double, _ pcm: String, _ channel: Int) -> String {
         "Odtworzono \(file) (\(String(format: "%.1f", seconds)) s) na \(pcm), kanał \(channel)."
