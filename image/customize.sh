@@ -24,13 +24,14 @@ for file in 60-skryba.rules:etc/udev/rules.d skryba-audio.conf:etc/modprobe.d as
     > "$root/${file#*:}/${file%%:*}"
 done
 
-# Accounts. Nobody has a password: the technician is logged in on the serial console only, the
+# Accounts (the technician is in group skryba for the control socket, docs/control-socket.md). Nobody
+# has a password: the technician is logged in on the serial console only, the
 # export account by key only, root never.
 in_root groupadd --system gpio
 in_root useradd --system --user-group --home-dir /var/lib/skryba --no-create-home --shell /usr/sbin/nologin \
   --groups audio,gpio skryba
 echo /usr/lib/skryba/console-shell >> "$root/etc/shells"
-in_root useradd --create-home --shell /usr/lib/skryba/console-shell --groups audio,gpio,systemd-journal technician
+in_root useradd --create-home --shell /usr/lib/skryba/console-shell --groups audio,gpio,systemd-journal,skryba technician
 # The export account's shell must run the forced command (sshd runs it with `shell -c`).
 in_root useradd --create-home --shell /bin/sh export
 for account in root technician export; do in_root usermod -p '*' "$account"; done
