@@ -25,8 +25,14 @@ public final class SignalDispatcher: @unchecked Sendable {
 
     /// The edges of `line` with `frame < before`, in frame order.
     public func edges(line: Int, before frame: UInt64) -> [SignalEdge] {
-        if let sourceMarks, !sourceMarks.mayHaveEdges(before: frame), earliestQueued.load(ordering: .acquiring) >= frame { return [] }
+        // The source's mark first, then ours: a worker that sees the source drained also sees the 0 stored
+        // below before the drain (or the queues' real minimum after it), never the stale value of before.
+        if let sourceMarks, !sourceMarks.mayHaveEdges(before: frame), earliestQueued.load(ordering: .sequentiallyConsistent) >= frame { return [] }
         return lock.withLock {
+            // While edges move from the source into `queues`, the other workers must take the lock: without
+            // this, one that asked in between saw neither the source's edge nor the queued one, and its
+            // edge was applied a period late (a call's start frame off under load).
+            earliestQueued.store(0, ordering: .sequentiallyConsistent)
             for edge in source.takeEdges(before: frame) { queues[edge.line, default: []].append(edge) }
             var result: [SignalEdge] = []
             if let queue = queues[line], !queue.isEmpty {
@@ -34,7 +40,7 @@ public final class SignalDispatcher: @unchecked Sendable {
                 queues[line] = Array(queue[split...])
                 result = Array(queue[..<split])
             }
-            earliestQueued.store(queues.values.compactMap(\.first?.frame).min() ?? .max, ordering: .releasing)
+            earliestQueued.store(queues.values.compactMap(\.first?.frame).min() ?? .max, ordering: .sequentiallyConsistent)
             return result
         }
     }
