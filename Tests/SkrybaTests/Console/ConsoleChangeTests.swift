@@ -92,19 +92,8 @@ import Testing
 
     @Test func scriptedFromAPipeItAnswersWithoutPrompts() throws {
         let fixture = try ConsoleFixture("pipe")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Tool.product("skryba"))
-        process.arguments = ["console", "--config", fixture.configPath, "--control-socket", fixture.socketPath]
-        process.environment = ["SUDO_USER": "jan.kowalski", "PATH": "/usr/bin:/bin"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data("lines\nset retention 12m\n".utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, text) = try fixture.scripted("lines\nset retention 12m\n")
+        #expect(status == 0)
         #expect(!text.contains("skryba> "))
         #expect(text.contains("Lines:\n  1  Sekretariat  incoming  continue  unknown\n"), "\(text)")
         #expect(text.contains("retention.period: 30d → 12m. Saved and audited."))

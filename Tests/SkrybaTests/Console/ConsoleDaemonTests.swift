@@ -21,25 +21,8 @@ import Glibc
     /// `skryba console` from a pipe, as a technician would script it.
     /// `asNobody`: as a login that cannot open the catalog, like `technician` on the image.
     static func console(_ input: String, config: String, socket: String, asNobody: Bool = false) throws -> String {
-        let process = Process()
-        let arguments = ["console", "--config", config, "--control-socket", socket, "--language", "en"]
-        if asNobody {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", Tool.product("skryba")] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: Tool.product("skryba"))
-            process.arguments = arguments
-        }
-        process.environment = ["SUDO_USER": "jan.kowalski", "PATH": "/usr/bin:/bin"]
-        let stdin = Pipe(), stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let text = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let (status, text) = try ConsoleFixture.scripted(input, config: config, socket: socket, asNobody: asNobody)
+        #expect(status == 0, "\(text)")
         return text
     }
 

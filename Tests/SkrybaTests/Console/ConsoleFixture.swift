@@ -39,6 +39,35 @@ struct ConsoleFixture {
     }
 
     func catalog() throws -> Catalog { try Catalog(dataDirectory: dataDirectory, actor: "test") }
+
+    /// `skryba console` from a pipe on this fixture's files, as a technician would script it.
+    func scripted(_ input: String) throws -> (status: Int32, text: String) {
+        try Self.scripted(input, config: configPath, socket: socketPath)
+    }
+
+    /// `skryba console` from a pipe, as a technician would script it: its exit status and standard output.
+    /// `asNobody`: as a login that cannot open the catalog, like `technician` on the image.
+    static func scripted(_ input: String, config: String, socket: String, asNobody: Bool = false) throws -> (status: Int32, text: String) {
+        let process = Process()
+        let arguments = ["console", "--config", config, "--control-socket", socket, "--language", "en"]
+        if asNobody {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", Tool.product("skryba")] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: Tool.product("skryba"))
+            process.arguments = arguments
+        }
+        process.environment = ["SUDO_USER": "jan.kowalski", "PATH": "/usr/bin:/bin"]
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        let text = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
 }
 
 /// Keys as a VT100/xterm terminal sends them.

@@ -128,18 +128,7 @@ import Glibc
         let fixture = try ConsoleFixture("live")
         let server = try Server(path: fixture.socketPath, answer: Self.answer)
         defer { server.stop() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Tool.product("skryba"))
-        process.arguments = ["console", "--config", fixture.configPath, "--control-socket", fixture.socketPath]
-        process.environment = ["SUDO_USER": "jan.kowalski", "PATH": "/usr/bin:/bin"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data("status\nlevels\nset retention 6m\n".utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let (_, text) = try fixture.scripted("status\nlevels\nset retention 6m\n")
         #expect(text.contains("skrybad: running\n"), "\(text)")
         #expect(text.contains("  1  Sekretariat     off-hook  -23 dBFS  incoming call, 75 s\n"), "\(text)")
         #expect(text.contains("  2  Biuro podawcze  on-hook   -96 dBFS\n"), "\(text)")
