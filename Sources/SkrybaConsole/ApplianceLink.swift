@@ -100,6 +100,15 @@ public enum LinkError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// What skrybad scheduled for `announcement test N`.
+public struct AnnouncementTestResult: Codable, Equatable, Sendable {
+    public var line: Int
+    public var announcementID: String
+    public var seconds: Double
+    public var startFrame: UInt64
+    public var channel: Int
+}
+
 /// What the console asks of the running daemon.
 public protocol ApplianceLink {
     func status() throws(LinkError) -> StatusSnapshot
@@ -108,6 +117,8 @@ public protocol ApplianceLink {
     /// Re-read the (already validated and written) configuration without dropping calls in
     /// progress. skrybad audits it (`config-changed`, the peer's login from SO_PEERCRED).
     func reload() throws(LinkError) -> ReloadResult
+    /// Plays line `line`'s announcement into its output (idle lines only); skrybad audits it.
+    func testAnnouncement(line: Int) throws(LinkError) -> AnnouncementTestResult
 }
 
 /// The control socket: a Unix stream socket; each request is one JSON object on one line, each
@@ -134,6 +145,10 @@ public struct ControlSocketLink: ApplianceLink {
 
     public func reload() throws(LinkError) -> ReloadResult {
         try decode(ReloadResult.self, from: request(["command": "reload"]), field: "reload")
+    }
+
+    public func testAnnouncement(line: Int) throws(LinkError) -> AnnouncementTestResult {
+        try decode(AnnouncementTestResult.self, from: request(["command": "announcement-test", "line": line]), field: "announcementTest")
     }
 
     /// Sends one request, reads one answer line; `ok: false` becomes `.refused(error)`.

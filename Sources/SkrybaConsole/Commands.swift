@@ -241,9 +241,16 @@ extension Console {
             return say(t.noSuchLine(id, configuration.lines.map { String($0.id) }.joined(separator: ", ")))
         }
         guard let announcement = line.announcement else { return say(t.noAnnouncement(id)) }
-        // skrybad has no command to play one: while it runs it holds the playback device (and a call
-        // may be on the line), so the console plays it itself, through ALSA, only when skrybad is stopped.
-        if (try? link.status()) != nil { return say(t.announcementWhileDaemonRuns) }
+        // A running skrybad holds the playback device: it plays the test itself, on an idle line only,
+        // and audits it. Stopped, the console plays it through ALSA.
+        if (try? link.status()) != nil {
+            do {
+                let test = try link.testAnnouncement(line: id)
+                return say(t.playedByDaemon(id, test.announcementID, test.seconds, test.channel))
+            } catch {
+                return say(alarmText(t.notPlayed(error.description)))
+            }
+        }
         do {
             let wav = try WAVFile.read(path: announcement)
             let audio = configuration.audio
@@ -315,7 +322,7 @@ extension Console {
     /// Entry kinds whose details a technician sees; for the others (recordings, rights, copies) only
     /// the kind, subject and who: the log never carries caller numbers, and this keeps it so.
     static let detailedKinds = Set([AuditKind.configChanged, .consoleLogin, .deviceKeyCreated, .retentionPolicyChanged,
-                                    .retentionPolicyApplied, .fsckFinding].map(\.rawValue))
+                                    .retentionPolicyApplied, .fsckFinding, .announcementTested].map(\.rawValue))
 
     func log(_ arguments: [String]) {
         var count = 20

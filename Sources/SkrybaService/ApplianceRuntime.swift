@@ -256,6 +256,35 @@ public final class ApplianceRuntime: @unchecked Sendable {
         return reload
     }
 
+    /// `announcement test N` from the console while skrybad runs: played on an idle line only, and
+    /// audited (`announcement-tested`, with the frame it started at) so that a DPO can tell a
+    /// technician's test in the playback from an announcement a caller heard.
+    public func testAnnouncement(line: Int, actor: String) -> Result<ControlResponse.AnnouncementTest, ControlSocketError> {
+        let rate = Double(currentConfiguration.audio.rate)
+        switch appliance.recorder.testAnnouncement(line: line) {
+        case .playing(let id, let frames, let startFrame, let channel):
+            let test = ControlResponse.AnnouncementTest(line: line, announcementID: id, seconds: Double(frames) / rate, startFrame: startFrame, channel: channel)
+            do {
+                try appliance.catalog.audit.append(.announcementTested, details: ["line": String(line), "announcement_id": id,
+                                                                                 "start_frame": String(startFrame), "frames": String(frames)], actor: actor, at: Date())
+            } catch {
+                logger.error("the announcement test on line \(line) was played but not audited: \(error)")
+            }
+            logger.notice("announcement test on line \(line) (\(lineName(line))) by \(actor)")
+            return .success(test)
+        case .noSuchLine:
+            return .failure(ControlSocketError("there is no line \(line); the lines are \(currentConfiguration.lines.map { String($0.id) }.joined(separator: ", "))"))
+        case .noAnnouncement:
+            return .failure(ControlSocketError("line \(line) has no announcement (it records no incoming calls)"))
+        case .noPlayback:
+            return .failure(ControlSocketError("skrybad has no playback device open (audio.playback is not set)"))
+        case .notRunning:
+            return .failure(ControlSocketError("the capture is not running yet (or is being reopened); try again in a moment"))
+        case .lineBusy:
+            return .failure(ControlSocketError("line \(line) is busy (off hook, a call in progress, or its announcement playing): nothing was played"))
+        }
+    }
+
     /// The line's configured name (the journal's call lines).
     public func lineName(_ id: Int) -> String { currentConfiguration.line(id: id)?.name ?? "line \(id)" }
 }

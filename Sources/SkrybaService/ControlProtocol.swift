@@ -9,7 +9,12 @@ import Foundation
 /// A request names a `command`; the answer has `ok` and either the command's field or `error`.
 public struct ControlRequest: Codable, Sendable, Equatable {
     public var command: String
-    public init(command: String) { self.command = command }
+    /// The line a command is about (`announcement-test`).
+    public var line: Int?
+    public init(command: String, line: Int? = nil) {
+        self.command = command
+        self.line = line
+    }
 }
 
 public struct ControlResponse: Codable, Sendable, Equatable {
@@ -30,12 +35,23 @@ public struct ControlResponse: Codable, Sendable, Equatable {
         public var levelDBFS: Double
     }
 
+    /// `announcement-test`: what skrybad scheduled on the line's output.
+    public struct AnnouncementTest: Codable, Sendable, Equatable {
+        public var line: Int
+        public var announcementID: String
+        public var seconds: Double
+        /// The capture's sample clock: the playback stream's frame the announcement starts at.
+        public var startFrame: UInt64
+        public var channel: Int
+    }
+
     public var ok: Bool
     public var error: String?
     public var status: LiveStatus?
     public var alarms: Alarms?
     public var levels: [Level]?
     public var reload: ApplianceRuntime.Reload?
+    public var announcementTest: AnnouncementTest?
 
     public init(ok: Bool, error: String? = nil) {
         self.ok = ok

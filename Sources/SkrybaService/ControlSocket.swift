@@ -129,8 +129,9 @@ public final class ControlSocketServer: @unchecked Sendable {
         }
     }
 
-    /// The commands (docs/control-socket.md). Reads: status, alarms, levels; changes: reload.
-    public static let commands = ["status", "alarms", "levels", "reload"]
+    /// The commands (docs/control-socket.md). Reads: status, alarms, levels; changes: reload;
+    /// actions: announcement-test (with `line`).
+    public static let commands = ["status", "alarms", "levels", "reload", "announcement-test"]
 
     func answer(_ request: ControlRequest, actor: String) -> ControlResponse {
         var response = ControlResponse(ok: true)
@@ -150,6 +151,12 @@ public final class ControlSocketServer: @unchecked Sendable {
         case "reload":
             do { response.reload = try runtime.reloadConfiguration(actor: actor) } catch {
                 return .failure("the configuration was not reloaded; the one in force stays:\n\(error)")
+            }
+        case "announcement-test":
+            guard let line = request.line else { return .failure("announcement-test needs \"line\": the line's number") }
+            switch runtime.testAnnouncement(line: line, actor: actor) {
+            case .success(let test): response.announcementTest = test
+            case .failure(let refusal): return .failure(refusal.description)
             }
         default:
             return .failure("unknown command '\(request.command)'; the commands are \(Self.commands.joined(separator: ", "))")

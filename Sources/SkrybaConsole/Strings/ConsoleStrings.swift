@@ -120,7 +120,7 @@ public protocol ConsoleStrings: Sendable {
     // announcement, levels, alarms, log, time, reboot
     var announcementUsage: String { get }
     func noAnnouncement(_ line: Int) -> String
-    var announcementWhileDaemonRuns: String { get }
+    func playedByDaemon(_ line: Int, _ announcementID: String, _ seconds: Double, _ channel: Int) -> String
     func notPlayed(_ why: String) -> String
     func playedHere(_ file: String, _ seconds: Double, _ pcm: String, _ channel: Int) -> String
     var levelsHint: String { get }

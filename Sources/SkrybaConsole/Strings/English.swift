@@ -144,7 +144,9 @@ struct English: ConsoleStrings {
 
     let announcementUsage = "Usage: announcement test N (N: the line's number)."
     func noAnnouncement(_ line: Int) -> String { "Line \(line) has no announcement (it records no incoming calls)." }
-    let announcementWhileDaemonRuns = "Not played: skrybad is running and holds the playback device. The console plays an announcement itself, through ALSA, only while skrybad is stopped (systemctl stop skrybad; no calls are recorded meanwhile)."
+    func playedByDaemon(_ line: Int, _ announcementID: String, _ seconds: Double, _ channel: Int) -> String {
+        "skrybad is playing line \(line)'s announcement \(announcementID) (\(String(format: "%.1f", seconds)) s) into its output, playback channel \(channel). The test is in the audit log; a call that starts meanwhile gets its own announcement."
+    }
     func notPlayed(_ why: String) -> String { "The announcement was not played: \(why)" }
     func playedHere(_ file: String, _ seconds: Double, _ pcm: String, _ channel: Int) -> String {
         "Played \(file) (\(String(format: "%.1f", seconds)) s) on \(pcm) channel \(channel)."

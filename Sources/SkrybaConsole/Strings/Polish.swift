@@ -163,7 +163,9 @@ struct Polish: ConsoleStrings {
 
     let announcementUsage = "Użycie: announcement test N (N: numer linii)."
     func noAnnouncement(_ line: Int) -> String { "Linia \(line) nie ma komunikatu (nie nagrywa rozmów przychodzących)." }
-    let announcementWhileDaemonRuns = "Nie odtworzono: skrybad działa i zajmuje urządzenie odtwarzania. Konsola odtwarza komunikat sama, przez ALSA, tylko gdy skrybad jest zatrzymany (systemctl stop skrybad; w tym czasie rozmowy nie są nagrywane)."
+    func playedByDaemon(_ line: Int, _ announcementID: String, _ seconds: Double, _ channel: Int) -> String {
+        "skrybad odtwarza komunikat \(announcementID) linii \(line) (\(String(format: "%.1f", seconds)) s) na jej wyjście, kanał odtwarzania \(channel). Próba jest zapisana w dzienniku zdarzeń; rozmowa, która zacznie się w tym czasie, dostanie własny komunikat."
+    }
     func notPlayed(_ why: String) -> String { "Komunikat nie został odtworzony: \(why)" }
     func playedHere(_ file: String, _ seconds: Double, _ pcm: String, _ channel: Int) -> String {
         "Odtworzono \(file) (\(String(format: "%.1f", seconds)) s) na \(pcm), kanał \(channel)."

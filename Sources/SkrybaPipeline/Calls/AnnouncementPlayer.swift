@@ -79,6 +79,19 @@ public final class AnnouncementPlayer: @unchecked Sendable {
         }
     }
 
+    /// Plays `clip` like `play`, but only when the line plays nothing now or later (a technician's
+    /// test must never cut or replace a call's announcement; a call that starts during the test
+    /// replaces the test instead). Returns the frame it starts at, or nil when the line was busy.
+    public func playUnlessBusy(_ clip: Clip, line: Int, channel: Int, from frame: UInt64) -> UInt64? {
+        guard (0..<channels).contains(channel) else { return nil }
+        return lock.withLock {
+            if let current = playing[line], current.stop > written { return nil }
+            let start = max(frame, written)
+            playing[line] = Playing(clip: clip, channel: channel, start: start, stop: start + UInt64(clip.samples.count))
+            return start
+        }
+    }
+
     /// Cuts the line's clip at `frame`.
     public func stop(line: Int, at frame: UInt64) {
         lock.withLock {

@@ -38,7 +38,7 @@ public final class CallRecorder: @unchecked Sendable {
     public var afterLinesFinished: (() -> Void)?
     private let session: CaptureSession
     private let liveLock = NSLock()
-    private var running: (storage: StorageService, workers: [CallLine])?
+    private var running: (storage: StorageService, workers: [CallLine], player: AnnouncementPlayer?)?
 
     /// How far the pipeline got, read while it runs (the daemon's watchdog, health checks and
     /// control socket): nil before the capture started and after it ended.
@@ -74,6 +74,32 @@ public final class CallRecorder: @unchecked Sendable {
 
     public func requestStop() { session.requestStop() }
 
+    /// A technician's `announcement test N` while the daemon runs (docs/console.md).
+    public enum AnnouncementTest: Sendable, Equatable {
+        /// Scheduled into the line's playback channel from `startFrame` (the capture's sample clock).
+        case playing(announcementID: String, frames: Int, startFrame: UInt64, channel: Int)
+        case notRunning
+        case noSuchLine
+        case noAnnouncement
+        case noPlayback
+        /// Off hook, a call in progress, or an announcement already playing: nothing is played.
+        case lineBusy
+    }
+
+    /// Plays line `id`'s announcement into its output now, only on an idle line: the test is never
+    /// heard by a caller, and a call that begins meanwhile replaces it with its own announcement.
+    public func testAnnouncement(line id: Int) -> AnnouncementTest {
+        guard let setup = lines.first(where: { $0.line == id }) else { return .noSuchLine }
+        guard let clip = setup.announcement else { return .noAnnouncement }
+        guard let running = liveLock.withLock({ running }) else { return .notRunning }
+        guard let player = running.player else { return .noPlayback }
+        guard let worker = running.workers.first(where: { $0.setup.line == id }) else { return .noSuchLine }
+        let live = worker.live
+        guard !live.isOffHook, live.call == nil,
+              let start = player.playUnlessBusy(clip, line: id, channel: setup.playbackChannel, from: live.frame) else { return .lineBusy }
+        return .playing(announcementID: clip.id, frames: clip.samples.count, startFrame: start, channel: setup.playbackChannel)
+    }
+
     /// The capture device: gone or there, outages, frames lost to them (the health check reads it).
     public var captureHealth: CaptureDeviceHealth { session.deviceHealth }
 
@@ -101,7 +127,7 @@ public final class CallRecorder: @unchecked Sendable {
                     try CallLine(setup: $0, store: store, storage: storage, dispatcher: dispatcher, player: player, alarms: alarms, sessionStart: startTime)
                 }
                 let made = workers
-                liveLock.withLock { running = (storage, made) }
+                liveLock.withLock { running = (storage, made, player) }
                 return workers
             }
         } catch {

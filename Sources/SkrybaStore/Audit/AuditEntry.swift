@@ -12,6 +12,8 @@ public enum AuditKind: String, Sendable, Codable, CaseIterable {
     case holdReleased = "hold-released"
     case export
     case configChanged = "config-changed"
+    /// A technician played a line's announcement into its output (console `announcement test N`).
+    case announcementTested = "announcement-tested"
     case consoleLogin = "console-login"
     case fsckFinding = "fsck-finding"
     case deviceKeyCreated = "device-key-created"

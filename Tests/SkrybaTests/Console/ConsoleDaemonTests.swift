@@ -28,8 +28,10 @@ import Glibc
 
     /// While line 1 records a call: `status` shows the configured names and the daemon's live states,
     /// `line 1 name …` is written to the TOML, applied by skrybad's reload and audited by skrybad
-    /// (the console's peer, not the console itself), `announcement test` explains why it does not
-    /// play while skrybad runs; the call goes on and its recording is complete, ended under the new name.
+    /// (the console's peer, not the console itself); `announcement test` is refused on the line in a
+    /// call and played by skrybad into the idle line's output, audited with the frame it started at,
+    /// and it is in the playback stream there; the call goes on and its recording is complete, ended
+    /// under the new name.
     /// With skrybad stopped, a login that cannot open the catalog still changes the file, told that
     /// skrybad audits it when it starts, and it does.
     @Test func theConsoleReadsAndChangesTheRunningDaemonDuringACall() throws {
@@ -46,7 +48,7 @@ import Glibc
         defer { daemon.killIfRunning() }
         try #require(daemon.wait { out, _ in out.contains("{\"durable\":") }, "no durable record: \(daemon.stderr)")
 
-        let text = try Self.console("status\nline 1 name \"Sekretariat gminy\"\nannouncement test 1\n", config: config, socket: socket)
+        let text = try Self.console("status\nline 1 name \"Sekretariat gminy\"\nannouncement test 1\nannouncement test 2\n", config: config, socket: socket)
         #expect(text.contains("skrybad: running\n"), "\(text)")
         let row1 = try #require(text.split(separator: "\n").first { $0.hasPrefix("  1  Sekretariat ") }, "\(text)")
         #expect(row1.contains(" off-hook ") && row1.contains("incoming call, "), "\(row1)")
@@ -55,7 +57,8 @@ import Glibc
         #expect(text.contains("Calls in progress: 1\n"), "\(text)")
         #expect(text.contains("lines[1].name: Sekretariat → Sekretariat gminy. Saved and audited.\n"
                               + "skrybad applied line names and audited the change; calls in progress go on.\n"), "\(text)")
-        #expect(text.contains("Not played: skrybad is running and holds the playback device."), "\(text)")
+        #expect(text.contains("The announcement was not played: line 1 is busy (off hook, a call in progress, or its announcement playing): nothing was played\n"), "\(text)")
+        #expect(text.contains("skrybad is playing line 2's announcement ogolny-2026-11 ("), "\(text)")
 
         #expect(try String(contentsOfFile: config, encoding: .utf8).contains("name = \"Sekretariat gminy\""))
         #expect(try ControlClient.request("status", path: socket).status?.lines.map(\.name) == ["Sekretariat gminy", "Biuro podawcze"])
@@ -65,6 +68,17 @@ import Glibc
 
         try #require(daemon.wait(seconds: 60) { _, err in err.contains("call ended: line 1") }, "\(daemon.stderr)")
         #expect(daemon.terminate() == 0, "\(daemon.stderr)")
+        // The test on line 2: audited by skrybad with its first frame, and there in line 2's playback channel.
+        let tests = try Catalog(dataDirectory: data).audit.entries().filter { $0.kind == AuditKind.announcementTested.rawValue }
+        let test = try #require(tests.first, "no announcement-tested entry")
+        #expect(tests.count == 1 && test.actor == "control:root" && test.details.contains("\"line\":\"2\""), "\(tests)")
+        let start = try #require(test.decodedDetails?["start_frame"].flatMap { Int($0) }, "\(test.details)")
+        let announcement = try WAVFile.read(path: rendered.announcementFile).samples
+        let raw = [UInt8](FileManager.default.contents(atPath: rendered.playbackFile)!)
+        let line2 = stride(from: 2, to: raw.count, by: 4).map { Int16(bitPattern: UInt16(raw[$0]) | UInt16(raw[$0 + 1]) << 8) }
+        #expect(Array(line2[start..<start + announcement.count]) == announcement, "line 2 plays the announcement from frame \(start)")
+        #expect(line2[..<start].allSatisfy { $0 == 0 }, "and nothing before it")
+
         let rows = try Catalog(dataDirectory: data).recordings()
         let row = try #require(rows.first)
         #expect(rows.count == 1 && row.status == .complete, "\(rows)")
