@@ -109,6 +109,13 @@ public struct AnnouncementTestResult: Codable, Equatable, Sendable {
     public var channel: Int
 }
 
+/// What skrybad worked out for `set retention VALUE` before the file is written.
+public struct RetentionPreviewResult: Codable, Equatable, Sendable {
+    public var period: String
+    public var dueNow: Int
+    public var rescheduled: Int
+}
+
 /// What the console asks of the running daemon.
 public protocol ApplianceLink {
     func status() throws(LinkError) -> StatusSnapshot
@@ -119,6 +126,8 @@ public protocol ApplianceLink {
     func reload() throws(LinkError) -> ReloadResult
     /// Plays line `line`'s announcement into its output (idle lines only); skrybad audits it.
     func testAnnouncement(line: Int) throws(LinkError) -> AnnouncementTestResult
+    /// How many recordings `period` in place of today's would delete at once (nothing changes).
+    func retentionPreview(period: String) throws(LinkError) -> RetentionPreviewResult
 }
 
 /// The control socket: a Unix stream socket; each request is one JSON object on one line, each
@@ -149,6 +158,10 @@ public struct ControlSocketLink: ApplianceLink {
 
     public func testAnnouncement(line: Int) throws(LinkError) -> AnnouncementTestResult {
         try decode(AnnouncementTestResult.self, from: request(["command": "announcement-test", "line": line]), field: "announcementTest")
+    }
+
+    public func retentionPreview(period: String) throws(LinkError) -> RetentionPreviewResult {
+        try decode(RetentionPreviewResult.self, from: request(["command": "retention-preview", "period": period]), field: "retentionPreview")
     }
 
     /// Sends one request, reads one answer line; `ok: false` becomes `.refused(error)`.

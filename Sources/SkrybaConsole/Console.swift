@@ -296,14 +296,23 @@ public final class Console {
             }
         }()
         if retention {
-            guard let catalog else {
-                say(t.cannotPreview(openError))
-                return false
-            }
+            // A running skrybad previews it (on the image only it may open the catalog); stopped, the
+            // console reads the catalog itself when it may.
             let due: Int
-            do { due = try catalog.retentionPreview(RetentionSetup.policy(updated.retention), at: Date()).dueNow.count } catch {
-                say(t.cannotPreview("\(error)"))
+            do {
+                due = try link.retentionPreview(period: updated.retention.period.description).dueNow
+            } catch LinkError.refused(let why) {
+                say(t.cannotPreview(why))
                 return false
+            } catch {
+                guard let catalog else {
+                    say(t.cannotPreview(openError))
+                    return false
+                }
+                do { due = try catalog.retentionPreview(RetentionSetup.policy(updated.retention), at: Date()).dueNow.count } catch {
+                    say(t.cannotPreview("\(error)"))
+                    return false
+                }
             }
             if due > 0 {
                 guard confirm(t.retentionWouldDelete(due)) else {

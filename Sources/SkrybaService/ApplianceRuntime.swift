@@ -285,6 +285,15 @@ public final class ApplianceRuntime: @unchecked Sendable {
         }
     }
 
+    /// What `period` in place of the configured one would do to the catalog now (the console asks
+    /// before `set retention` writes the file; on the image only skrybad may open the catalog).
+    public func retentionPreview(_ period: RetentionConfiguration.Period, at now: Date = Date()) throws -> ControlResponse.RetentionPreview {
+        var retention = currentConfiguration.retention
+        retention.period = period
+        let plan = try appliance.catalog.retentionPreview(RetentionSetup.policy(retention), at: now)
+        return ControlResponse.RetentionPreview(period: period.description, dueNow: plan.dueNow.count, rescheduled: plan.changes.count)
+    }
+
     /// The line's configured name (the journal's call lines).
     public func lineName(_ id: Int) -> String { currentConfiguration.line(id: id)?.name ?? "line \(id)" }
 }

@@ -11,9 +11,12 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var command: String
     /// The line a command is about (`announcement-test`).
     public var line: Int?
-    public init(command: String, line: Int? = nil) {
+    /// A retention period as the config takes it (`retention-preview`): `30d`, `6m`, `capacity`.
+    public var period: String?
+    public init(command: String, line: Int? = nil, period: String? = nil) {
         self.command = command
         self.line = line
+        self.period = period
     }
 }
 
@@ -45,6 +48,15 @@ public struct ControlResponse: Codable, Sendable, Equatable {
         public var channel: Int
     }
 
+    /// `retention-preview`: what the period would do to the catalog now, nothing changed.
+    public struct RetentionPreview: Codable, Sendable, Equatable {
+        public var period: String
+        /// Recordings the period would delete at once (held and secured ones never count).
+        public var dueNow: Int
+        /// Recordings whose deadline it would move.
+        public var rescheduled: Int
+    }
+
     public var ok: Bool
     public var error: String?
     public var status: LiveStatus?
@@ -52,6 +64,7 @@ public struct ControlResponse: Codable, Sendable, Equatable {
     public var levels: [Level]?
     public var reload: ApplianceRuntime.Reload?
     public var announcementTest: AnnouncementTest?
+    public var retentionPreview: RetentionPreview?
 
     public init(ok: Bool, error: String? = nil) {
         self.ok = ok

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import SkrybaConfig
 import Logging
 import SkrybaPipeline
 
@@ -130,8 +131,8 @@ public final class ControlSocketServer: @unchecked Sendable {
     }
 
     /// The commands (docs/control-socket.md). Reads: status, alarms, levels; changes: reload;
-    /// actions: announcement-test (with `line`).
-    public static let commands = ["status", "alarms", "levels", "reload", "announcement-test"]
+    /// actions: announcement-test (with `line`); retention-preview (with `period`) reads the catalog.
+    public static let commands = ["status", "alarms", "levels", "reload", "announcement-test", "retention-preview"]
 
     func answer(_ request: ControlRequest, actor: String) -> ControlResponse {
         var response = ControlResponse(ok: true)
@@ -157,6 +158,13 @@ public final class ControlSocketServer: @unchecked Sendable {
             switch runtime.testAnnouncement(line: line, actor: actor) {
             case .success(let test): response.announcementTest = test
             case .failure(let refusal): return .failure(refusal.description)
+            }
+        case "retention-preview":
+            guard let text = request.period, let period = RetentionConfiguration.Period.parse(text) else {
+                return .failure("retention-preview needs \"period\": 1d…3650d, 1m…120m or capacity")
+            }
+            do { response.retentionPreview = try runtime.retentionPreview(period) } catch {
+                return .failure("cannot work out what the new retention would delete: \(error)")
             }
         default:
             return .failure("unknown command '\(request.command)'; the commands are \(Self.commands.joined(separator: ", "))")

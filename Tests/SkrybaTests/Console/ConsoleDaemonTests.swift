@@ -20,8 +20,8 @@ import Glibc
 
     /// `skryba console` from a pipe, as a technician would script it.
     /// `asNobody`: as a login that cannot open the catalog, like `technician` on the image.
-    static func console(_ input: String, config: String, socket: String, asNobody: Bool = false) throws -> String {
-        let (status, text) = try ConsoleFixture.scripted(input, config: config, socket: socket, asNobody: asNobody)
+    static func console(_ input: String, config: String, socket: String, asNobody: Bool = false, adminGroup: Int? = nil) throws -> String {
+        let (status, text) = try ConsoleFixture.scripted(input, config: config, socket: socket, asNobody: asNobody, adminGroup: adminGroup)
         #expect(status == 0, "\(text)")
         return text
     }
@@ -66,6 +66,17 @@ import Glibc
         #expect(changes.last?.actor == "control:root" && changes.last?.details.contains("\"sha256\"") == true, "\(changes)")
         #expect(!changes.contains { $0.actor.hasPrefix("console:") }, "skrybad audits the change, not the console: \(changes)")
 
+        // A login in the socket's group that cannot open the catalog (technician on the image): skrybad
+        // previews the retention change, the console writes it, skrybad applies and audits it.
+        // The catalog is skryba's alone (0700) as on the image; the configuration the technician's.
+        chmod(rendered.directory, 0o755)
+        chmod(data, 0o700)
+        chown(rendered.directory, 65534, 65534)
+        chown(config, 65534, 65534)
+        let retention = try Self.console("set retention 6m\n", config: config, socket: socket, asNobody: true, adminGroup: 0)
+        #expect(retention.contains(" → 6m. Saved and audited.\n") && !retention.contains("cannot work out"), "\(retention)")
+        #expect(try String(contentsOfFile: config, encoding: .utf8).contains("period = \"6m\""))
+
         try #require(daemon.wait(seconds: 60) { _, err in err.contains("call ended: line 1") }, "\(daemon.stderr)")
         #expect(daemon.terminate() == 0, "\(daemon.stderr)")
         // The test on line 2: audited by skrybad with its first frame, and there in line 2's playback channel.
@@ -93,11 +104,8 @@ import Glibc
         try Data(opened.plaintext).write(to: URL(fileURLWithPath: path))
         #expect(try Tool.opusdec(path).count == Int(end - row.startFrame), "the file holds the whole call")
 
-        // skrybad stopped; the catalog is skryba's alone (0700) as on the image.
-        chmod(rendered.directory, 0o755)
-        chmod(data, 0o700)
-        chown(rendered.directory, 65534, 65534)
-        chown(config, 65534, 65534)
+        // skrybad stopped; the same login, outside the socket's group.
+        let auditedBefore = try Catalog(dataDirectory: data).audit.entries().filter { $0.kind == AuditKind.configChanged.rawValue }.count
         let offline = try Self.console("line 2 name \"Kancelaria\"\n", config: config, socket: socket, asNobody: true)
         #expect(offline.contains("lines[2].name: Biuro podawcze → Kancelaria. Saved; skrybad audits it when it starts.\n"
                                  + "skrybad is not running (no socket at \(socket)); it applies the change when it starts.\n"), "\(offline)")
@@ -109,7 +117,7 @@ import Glibc
         try #require(restarted.wait { out, _ in out.contains("{\"durable\":") }, "\(restarted.stderr)")
         #expect(restarted.terminate() == 0, "\(restarted.stderr)")
         let audited = try Catalog(dataDirectory: data).audit.entries().filter { $0.kind == AuditKind.configChanged.rawValue }
-        #expect(audited.count == changes.count + 1, "the changed file is audited at the start: \(audited)")
+        #expect(audited.count == auditedBefore + 1, "the changed file is audited at the start: \(audited)")
         #expect(!audited.contains { $0.actor.hasPrefix("console:") })
     }
 }

@@ -46,13 +46,15 @@ struct ConsoleFixture {
     }
 
     /// `skryba console` from a pipe, as a technician would script it: its exit status and standard output.
-    /// `asNobody`: as a login that cannot open the catalog, like `technician` on the image.
-    static func scripted(_ input: String, config: String, socket: String, asNobody: Bool = false) throws -> (status: Int32, text: String) {
+    /// `asNobody`: as a login that cannot open the catalog, like `technician` on the image;
+    /// `adminGroup`: that login is in the control socket's group (as `technician` is in `skryba`).
+    static func scripted(_ input: String, config: String, socket: String, asNobody: Bool = false, adminGroup: Int? = nil) throws -> (status: Int32, text: String) {
         let process = Process()
         let arguments = ["console", "--config", config, "--control-socket", socket, "--language", "en"]
         if asNobody {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", Tool.product("skryba")] + arguments
+            let groups = adminGroup.map { "--groups=\($0)" } ?? "--clear-groups"
+            process.arguments = ["--reuid=65534", "--regid=65534", groups, Tool.product("skryba")] + arguments
         } else {
             process.executableURL = URL(fileURLWithPath: Tool.product("skryba"))
             process.arguments = arguments

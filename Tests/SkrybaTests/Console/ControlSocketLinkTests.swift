@@ -85,6 +85,8 @@ import Glibc
         case "alarms":
             #"{"alarms":{"active":[],"history":[{"clearReason":"space freed","clearedUTC":"2026-12-02T08:30:00Z","kind":"storage-nearly-full","line":0,"message":"41 days of recording left","raisedUTC":"2026-12-02T08:00:00Z"}]},"ok":true}"#
         case "reload": #"{"ok":true,"reload":{"applied":["retention"],"needsRestart":["audio"]}}"#
+        case "retention-preview" where request["period"] as? String == "6m":
+            #"{"ok":true,"retentionPreview":{"dueNow":3,"period":"6m","rescheduled":12}}"#
         default: #"{"error":"unknown command 'x'; the commands are status, alarms, levels, reload","ok":false}"#
         }
     }
@@ -128,7 +130,7 @@ import Glibc
         let fixture = try ConsoleFixture("live")
         let server = try Server(path: fixture.socketPath, answer: Self.answer)
         defer { server.stop() }
-        let (_, text) = try fixture.scripted("status\nlevels\nset retention 6m\n")
+        let (_, text) = try fixture.scripted("status\nlevels\nset retention 6m\nno\nset retention 6m\nyes\n")
         #expect(text.contains("skrybad: running\n"), "\(text)")
         #expect(text.contains("  1  Sekretariat     off-hook  -23 dBFS  incoming call, 75 s\n"), "\(text)")
         #expect(text.contains("  2  Biuro podawcze  on-hook   -96 dBFS\n"), "\(text)")
@@ -136,9 +138,12 @@ import Glibc
         #expect(text.contains("Alarms: 1 active\n  storage-nearly-full: 41 days of recording left (raised 2026-12-02 09:00:00 CET)\n"))
         #expect(text.contains("Device key fingerprint: 0123456789abcdef\n"))
         #expect(text.contains("  1  Sekretariat      [############........] -23 dBFS\n"), "\(text)")
+        // skrybad previewed it: the catalog here is empty, so only skrybad's 3 make the console ask (no, then yes).
+        #expect(text.contains("\nNothing changed.\n"), "\(text)")
         #expect(text.contains("retention.period: 30d → 6m. Saved and audited.\nskrybad applied retention and audited the change; audio take effect when skrybad restarts.\n"), "\(text)")
         // skrybad audited it: the console wrote nothing to the audit log.
         #expect(try fixture.catalog().audit.entries().filter { $0.kind == AuditKind.configChanged.rawValue }.isEmpty)
-        #expect(server.requests.last?["command"] as? String == "reload")
+        #expect(server.requests.suffix(3).map { $0["command"] as? String } == ["retention-preview", "retention-preview", "reload"])
+        #expect(server.requests.suffix(3).first?["period"] as? String == "6m")
     }
 }
