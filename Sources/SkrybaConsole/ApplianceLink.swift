@@ -1,4 +1,5 @@
 import Foundation
+import SkrybaStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -128,6 +129,8 @@ public protocol ApplianceLink {
     func testAnnouncement(line: Int) throws(LinkError) -> AnnouncementTestResult
     /// How many recordings `period` in place of today's would delete at once (nothing changes).
     func retentionPreview(period: String) throws(LinkError) -> RetentionPreviewResult
+    /// The latest audit entries as a technician may see them.
+    func log(last count: Int) throws(LinkError) -> [TechnicianLogEntry]
 }
 
 /// The control socket: a Unix stream socket; each request is one JSON object on one line, each
@@ -162,6 +165,10 @@ public struct ControlSocketLink: ApplianceLink {
 
     public func retentionPreview(period: String) throws(LinkError) -> RetentionPreviewResult {
         try decode(RetentionPreviewResult.self, from: request(["command": "retention-preview", "period": period]), field: "retentionPreview")
+    }
+
+    public func log(last count: Int) throws(LinkError) -> [TechnicianLogEntry] {
+        try decode([TechnicianLogEntry].self, from: request(["command": "log", "count": count]), field: "log")
     }
 
     /// Sends one request, reads one answer line; `ok: false` becomes `.refused(error)`.

@@ -319,32 +319,33 @@ extension Console {
 
     // MARK: log, time, reboot
 
-    /// Entry kinds whose details a technician sees; for the others (recordings, rights, copies) only
-    /// the kind, subject and who: the log never carries caller numbers, and this keeps it so.
-    static let detailedKinds = Set([AuditKind.configChanged, .consoleLogin, .deviceKeyCreated, .retentionPolicyChanged,
-                                    .retentionPolicyApplied, .fsckFinding, .announcementTested].map(\.rawValue))
-
     func log(_ arguments: [String]) {
         var count = 20
         if let first = arguments.first {
             guard let number = Int(first), (1...500).contains(number) else { return say(t.logUsage) }
             count = number
         }
-        let directory: String
-        switch loadConfiguration() {
-        case .valid(_, let configuration): directory = configuration.dataDirectory
-        default: directory = SkrybaConfiguration.defaultDataDirectory
-        }
-        let entries: [AuditEntry]
+        // A running skrybad reads it for the console (on the image only it may open the catalog).
+        let entries: [TechnicianLogEntry]
         do {
-            guard FileManager.default.fileExists(atPath: "\(directory)/\(DataLayout.catalog)") else { return say(t.noCatalog(directory)) }
-            entries = Array(try Catalog(dataDirectory: directory, actor: actor).audit.entries().suffix(count))
+            entries = try link.log(last: count)
+        } catch LinkError.refused(let why) {
+            return say(t.cannotReadLog("skrybad", why))
         } catch {
-            return say(t.cannotReadLog(directory, "\(error)"))
+            let directory: String
+            switch loadConfiguration() {
+            case .valid(_, let configuration): directory = configuration.dataDirectory
+            default: directory = SkrybaConfiguration.defaultDataDirectory
+            }
+            do {
+                guard FileManager.default.fileExists(atPath: "\(directory)/\(DataLayout.catalog)") else { return say(t.noCatalog(directory)) }
+                entries = try Catalog(dataDirectory: directory, actor: actor).audit.technicianView(last: count)
+            } catch {
+                return say(t.cannotReadLog(directory, "\(error)"))
+            }
         }
         let rows = entries.map { entry -> String in
-            let details = Self.detailedKinds.contains(entry.kind) ? (entry.decodedDetails ?? [:]).sorted { $0.key < $1.key }
-                .filter { $0.key != "public_key" }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") : ""
+            let details = entry.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             return [String(entry.seq), localTime(UTCTimestamp.date(from: entry.timeUTC)), entry.kind, entry.subject ?? "-", entry.actor, details]
                 .map(FreeText.printable).joined(separator: "  ")
         }

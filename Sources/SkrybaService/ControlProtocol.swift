@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import SkrybaStore
 
 /// The control socket's protocol (docs/control-socket.md): one JSON object per line each way.
 /// A request names a `command`; the answer has `ok` and either the command's field or `error`.
@@ -13,10 +14,13 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var line: Int?
     /// A retention period as the config takes it (`retention-preview`): `30d`, `6m`, `capacity`.
     public var period: String?
-    public init(command: String, line: Int? = nil, period: String? = nil) {
+    /// How many entries (`log`, 1…500).
+    public var count: Int?
+    public init(command: String, line: Int? = nil, period: String? = nil, count: Int? = nil) {
         self.command = command
         self.line = line
         self.period = period
+        self.count = count
     }
 }
 
@@ -65,6 +69,7 @@ public struct ControlResponse: Codable, Sendable, Equatable {
     public var reload: ApplianceRuntime.Reload?
     public var announcementTest: AnnouncementTest?
     public var retentionPreview: RetentionPreview?
+    public var log: [TechnicianLogEntry]?
 
     public init(ok: Bool, error: String? = nil) {
         self.ok = ok

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import SkrybaStore
 import SkrybaConfig
 import Logging
 import SkrybaPipeline
@@ -131,8 +132,9 @@ public final class ControlSocketServer: @unchecked Sendable {
     }
 
     /// The commands (docs/control-socket.md). Reads: status, alarms, levels; changes: reload;
-    /// actions: announcement-test (with `line`); retention-preview (with `period`) reads the catalog.
-    public static let commands = ["status", "alarms", "levels", "reload", "announcement-test", "retention-preview"]
+    /// actions: announcement-test (with `line`); catalog reads: retention-preview (with `period`),
+    /// log (with `count`, the technician's view).
+    public static let commands = ["status", "alarms", "levels", "reload", "announcement-test", "retention-preview", "log"]
 
     func answer(_ request: ControlRequest, actor: String) -> ControlResponse {
         var response = ControlResponse(ok: true)
@@ -165,6 +167,11 @@ public final class ControlSocketServer: @unchecked Sendable {
             }
             do { response.retentionPreview = try runtime.retentionPreview(period) } catch {
                 return .failure("cannot work out what the new retention would delete: \(error)")
+            }
+        case "log":
+            guard let count = request.count, (1...500).contains(count) else { return .failure("log needs \"count\": 1 to 500 entries") }
+            do { response.log = try runtime.appliance.catalog.audit.technicianView(last: count) } catch {
+                return .failure("cannot read the audit log: \(error)")
             }
         default:
             return .failure("unknown command '\(request.command)'; the commands are \(Self.commands.joined(separator: ", "))")

@@ -73,8 +73,12 @@ import Glibc
         chmod(data, 0o700)
         chown(rendered.directory, 65534, 65534)
         chown(config, 65534, 65534)
-        let retention = try Self.console("set retention 6m\n", config: config, socket: socket, asNobody: true, adminGroup: 0)
+        let retention = try Self.console("set retention 6m\nlog 10\n", config: config, socket: socket, asNobody: true, adminGroup: 0)
         #expect(retention.contains(" → 6m. Saved and audited.\n") && !retention.contains("cannot work out"), "\(retention)")
+        // `log` too comes from skrybad: the last entry is the change just made, by this login, with its details.
+        let logRows = retention.split(separator: "\n").filter { $0.contains("  config-changed  ") || $0.contains("  announcement-tested  ") }
+        #expect(logRows.contains { $0.contains("  control:nobody  ") && $0.contains("retention=6m") }, "\(retention)")
+        #expect(logRows.contains { $0.contains("  announcement-tested  ") && $0.contains("line=2") }, "\(retention)")
         #expect(try String(contentsOfFile: config, encoding: .utf8).contains("period = \"6m\""))
 
         try #require(daemon.wait(seconds: 60) { _, err in err.contains("call ended: line 1") }, "\(daemon.stderr)")

@@ -66,7 +66,7 @@ import Glibc
         let levels = try #require(try ControlClient.request("levels", path: socket).levels)
         #expect(levels.map(\.name) == ["Sekretariat"])
         let unknown = try ControlClient.request("format-disk", path: socket)
-        #expect(!unknown.ok && unknown.error == "unknown command 'format-disk'; the commands are status, alarms, levels, reload, announcement-test, retention-preview")
+        #expect(!unknown.ok && unknown.error == "unknown command 'format-disk'; the commands are status, alarms, levels, reload, announcement-test, retention-preview, log")
         // `skryba status` prints the same for a person: a header row and the line by its name.
         let printed = try Tool.run(Tool.product("skryba"), ["status", "--socket", socket])
         #expect(printed.status == 0, "\(printed.output)")
