@@ -326,25 +326,32 @@ public final class Console {
             return false
         }
         if updated.language != current.language { t = Strings.for(updated.language) }
+        applyAndAudit(subject: change.key, details: ["key": change.key, "from": change.from, "to": change.to, "file": options.configPath],
+                      done: t.changed(change.key, change.from, change.to), doneAuditedAtStart: t.changedAuditedAtStart(change.key, change.from, change.to),
+                      catalog: catalog)
+        return true
+    }
+
+    /// After the file is written: skrybad re-reads it and audits it with the login; when it does not
+    /// answer, the console audits it itself if it may open the catalog, or says skrybad will at its start.
+    func applyAndAudit(subject: String, details: [String: String], done: String, doneAuditedAtStart: String, catalog: @autoclosure () -> Catalog?) {
         switch reload() {
         case .success(let reload):
-            say(t.changed(change.key, change.from, change.to))
+            say(done)
             say(t.applied(reload.applied, reload.needsRestart))
         case .failure(let refusal):
-            if let catalog {
+            if let catalog = catalog() {
                 do {
-                    try catalog.audit.append(.configChanged, subject: change.key, details: ["key": change.key, "from": change.from, "to": change.to, "file": options.configPath],
-                                             actor: actor, at: Date())
-                    say(t.changed(change.key, change.from, change.to))
+                    try catalog.audit.append(.configChanged, subject: subject, details: details, actor: actor, at: Date())
+                    say(done)
                 } catch {
                     say(alarmText(t.auditFailed("\(error)")))
                 }
             } else {
-                say(t.changedAuditedAtStart(change.key, change.from, change.to))
+                say(doneAuditedAtStart)
             }
             say(notApplied(refusal))
         }
-        return true
     }
 
     /// Asks skrybad to re-read the file, which it audits.

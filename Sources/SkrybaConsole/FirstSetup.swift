@@ -94,18 +94,10 @@ struct FirstSetup {
         } catch {
             return console.say(t.cannotWrite(options.configPath, "\(error)"))
         }
-        do {
-            let catalog = try Catalog(dataDirectory: configuration.dataDirectory, actor: console.actor)
-            try catalog.audit.append(.configChanged, subject: "setup", details: ["key": "setup", "file": options.configPath, "lines": String(count)],
-                                     actor: console.actor, at: Date())
-        } catch {
-            console.say(console.alarmText(t.auditFailed("\(error)")))
-        }
-        console.say(t.setupDone(options.configPath, count))
-        switch console.reload() {
-        case .success(let reload): console.say(t.applied(reload.applied, reload.needsRestart))
-        case .failure(let refusal): console.say(console.notApplied(refusal))
-        }
+        // On the image the technician may not open the catalog: skrybad audits the new file.
+        console.applyAndAudit(subject: "setup", details: ["key": "setup", "file": options.configPath, "lines": String(count)],
+                              done: t.setupDone(options.configPath, count), doneAuditedAtStart: t.setupDoneAuditedAtStart(options.configPath, count),
+                              catalog: try? Catalog(dataDirectory: configuration.dataDirectory, actor: console.actor))
     }
 
     /// Asks until the answer is valid (or the input ends: nil).

@@ -156,6 +156,7 @@ public protocol ConsoleStrings: Sendable {
     var askRetention: String { get }
     var setupInvalid: String { get }
     func setupDone(_ path: String, _ lines: Int) -> String
+    func setupDoneAuditedAtStart(_ path: String, _ lines: Int) -> String
     func answerNotUnderstood(_ answer: String) -> String
 }
 

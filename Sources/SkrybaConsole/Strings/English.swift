@@ -185,5 +185,6 @@ struct English: ConsoleStrings {
     let askRetention = "Retention (30d, 6m, capacity)"
     let setupInvalid = "The configuration was not written; it would have these problems (type setup to try again):"
     func setupDone(_ path: String, _ lines: Int) -> String { "Wrote \(path) with \(lines) line(s); it is checked and audited." }
+    func setupDoneAuditedAtStart(_ path: String, _ lines: Int) -> String { "Wrote \(path) with \(lines) line(s); it is checked, and skrybad audits it when it starts." }
     func answerNotUnderstood(_ answer: String) -> String { "'\(answer)' is not one of the answers this question takes; try again." }
 }

@@ -204,5 +204,6 @@ struct Polish: ConsoleStrings {
     let askRetention = "Okres przechowywania (30d, 6m, capacity)"
     let setupInvalid = "Konfiguracja nie została zapisana; miałaby takie problemy (wpisz setup, aby spróbować ponownie):"
     func setupDone(_ path: String, _ lines: Int) -> String { "Zapisano \(path), linie: \(lines); konfiguracja jest sprawdzona i odnotowana w dzienniku." }
+    func setupDoneAuditedAtStart(_ path: String, _ lines: Int) -> String { "Zapisano \(path), linie: \(lines); konfiguracja jest sprawdzona, a skrybad odnotuje ją w dzienniku przy uruchomieniu." }
     func answerNotUnderstood(_ answer: String) -> String { "„\(answer)” nie jest jedną z odpowiedzi na to pytanie; spróbuj ponownie." }
 }
