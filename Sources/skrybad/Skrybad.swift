@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Synchronization
 import Logging
 import ServiceLifecycle
 import SkrybaALSA
@@ -36,7 +37,8 @@ struct Skrybad: AsyncParsableCommand {
 
             When the --config file does not exist (a new appliance), skrybad starts "not configured": it creates the catalog
             and the device key in the data directory (--data-dir, or /var/lib/skryba), says so on standard error, records
-            nothing and waits for SIGTERM; write the configuration and restart it (docs/configuration.md).
+            nothing and waits for the file to appear (then exits with status 75, so that systemd starts it again) or for SIGTERM \
+            (docs/configuration.md).
 
             Without --config, --capture/--channels/--data-dir/--recipient record every line whole, each as one recording
             (direction "line"): for bring-up and soak tests before the GPIO wiring is done.
@@ -240,7 +242,7 @@ struct Skrybad: AsyncParsableCommand {
         let deviceKey = try DeviceKey.loadOrCreate(dataDirectory: directory, audit: catalog.audit, at: Date())
         FileHandle.standardError.write(Data("""
             skrybad: not configured: \(configPath) does not exist, so nothing is recorded. Write it (the commented template is \
-            /usr/share/skryba/skryba.toml.example) and restart skrybad. Device key fingerprint \(deviceKey.fingerprint).
+            /usr/share/skryba/skryba.toml.example, or the console's setup); once it is there skrybad exits with status 75 to be started again with it. Device key fingerprint \(deviceKey.fingerprint).
 
             """.utf8))
         // Under systemd (Type=notify) it is up as it is; the watchdog is fed by a timer, as there is no pipeline to watch.
@@ -256,10 +258,28 @@ struct Skrybad: AsyncParsableCommand {
             timer.resume()
             watchdog = timer
         }
+        // The console's first setup writes the file (the technician cannot restart the service):
+        // once it is there, exit so that systemd (Restart=on-failure) starts skrybad with it.
+        let appeared = Atomic<Bool>(false)
+        let configWatch = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "skryba.config-watch"))
+        configWatch.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1))
+        configWatch.setEventHandler {
+            guard FileManager.default.fileExists(atPath: configPath), !appeared.exchange(true, ordering: .relaxed) else { return }
+            stopped.signal()
+        }
+        configWatch.resume()
         stopped.wait()
+        configWatch.cancel()
         watchdog?.cancel()
         withExtendedLifetime((lock, catalog, sources)) {}
+        if appeared.load(ordering: .relaxed) {
+            FileHandle.standardError.write(Data("skrybad: \(configPath) has appeared; exiting with status \(Self.configurationAppearedStatus) so that the service starts again with it.\n".utf8))
+            throw ExitCode(Self.configurationAppearedStatus)
+        }
     }
+
+    /// Not configured, then configured: systemd's Restart=on-failure starts skrybad again (docs/service.md).
+    static let configurationAppearedStatus: Int32 = 75
 
     static func progressPrinter() -> (RecordingID, UInt64, UInt64) -> Void {
         let output = FileHandle.standardOutput

@@ -28,7 +28,8 @@ import Glibc
         }
         let key = try DeviceKey.load(path: "\(directory)/\(DataLayout.deviceKey)")
         #expect(text == "skrybad: not configured: \(missing) does not exist, so nothing is recorded. Write it (the commented "
-                + "template is /usr/share/skryba/skryba.toml.example) and restart skrybad. Device key fingerprint \(key.fingerprint).\n")
+                + "template is /usr/share/skryba/skryba.toml.example, or the console's setup); once it is there skrybad exits with status 75 "
+                + "to be started again with it. Device key fingerprint \(key.fingerprint).\n")
         #expect(daemon.isRunning)
         #expect(!FileManager.default.fileExists(atPath: "\(directory)/recordings"))
         let audit = try Catalog(dataDirectory: directory).audit.entries()
@@ -37,5 +38,32 @@ import Glibc
         kill(daemon.processIdentifier, SIGTERM)
         daemon.waitUntilExit()
         #expect(daemon.terminationReason == .exit && daemon.terminationStatus == 0)
+    }
+
+    /// The console's first setup writes the file while skrybad idles unconfigured: skrybad exits with
+    /// status 75 so that systemd (Restart=on-failure) starts it again with the configuration.
+    @Test func whenTheConfigurationAppearsItExitsToBeStartedAgain() throws {
+        let directory = try makeTemporaryDirectory(prefix: "skryba-unconfigured-then")
+        let config = "\(directory)/skryba.toml"
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: Tool.product("skrybad"))
+        daemon.arguments = ["--config", config, "--data-dir", directory]
+        let errors = Pipe()
+        daemon.standardError = errors
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL); daemon.waitUntilExit() } }
+        var text = ""
+        while !text.hasSuffix("\n") {
+            let chunk = errors.fileHandleForReading.availableData
+            try #require(!chunk.isEmpty, "skrybad ended instead of waiting: \(text)")
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(text.hasPrefix("skrybad: not configured: "))
+        try "# written by the console's setup\n".write(toFile: config, atomically: true, encoding: .utf8)
+        daemon.waitUntilExit()
+        let rest = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(daemon.terminationReason == .exit && daemon.terminationStatus == 75)
+        #expect(rest == "skrybad: \(config) has appeared; exiting with status 75 so that the service starts again with it.\n")
     }
 }
