@@ -76,11 +76,11 @@ class Appliance:
             return None
         bus, device, function = (int(x) for x in slot.groups())
         self.monitor("stop")
-        saved = re.search(r"= (0x[0-9a-f]+)", self.monitor("i /l 0xcf8"))
-        self.monitor(f"o /l 0xcf8 {0x80000000 | bus << 16 | device << 11 | function << 8 | 0x68:#x}")
+        saved = re.search(r"= (0x[0-9a-f]+)", self.monitor("i /w 0xcf8"))
+        self.monitor(f"o /w 0xcf8 {0x80000000 | bus << 16 | device << 11 | function << 8 | 0x68:#x}")
         value = re.search(r"portb\[0x0cfc\] = (0x[0-9a-f]+)", self.monitor("i /b 0xcfc"))
         if saved:
-            self.monitor(f"o /l 0xcf8 {saved.group(1)}")
+            self.monitor(f"o /w 0xcf8 {saved.group(1)}")
         self.monitor("cont")
         return None if value is None else bool(int(value.group(1), 16) & 0x02)
 
@@ -148,7 +148,7 @@ def boot(args, number, log):
           "log: the audit log opens with device-key-created", log)
     clock = appliance.command("time")
     print("     " + clock.strip().replace("\n", "\n     "), flush=True)
-    check(re.search(r"Czas lokalny: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T\nUTC: +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\nZegar: +\S", clock) is not None,
+    check(re.search(r"Czas lokalny: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T\nUTC: +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\nZegar: +\S", clock) is not None,
           "time: local time, UTC and the clock's state", clock)
     shell = appliance.command("sh")
     check("Nieznane polecenie „sh”" in shell, "the console offers no system shell", shell)
