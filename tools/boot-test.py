@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Drives tools/boot-test.sh's two boots of the appliance image over its emulated serial port."""
-import argparse, os, re, socket, subprocess, sys, time
+import argparse, json, os, re, socket, struct, subprocess, sys, time
 import pexpect
 
 PROMPT = "skryba> "
@@ -16,12 +16,15 @@ def check(condition, what, evidence=""):
             print("     " + evidence.replace("\n", "\n     "), flush=True)
 
 
-def mebibytes(size):
-    """`df -h` sizes (e.g. 243M, 1.2G) in MiB; 0 when absent."""
-    if not size:
-        return 0
-    units = {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
-    return float(size[:-1]) * units[size[-1]] if size[-1] in units else float(size) / 1048576
+def data_partition(disk):
+    """Partition 3 and its ext4 filesystem, in MiB, read from the powered-off disk image."""
+    table = json.loads(subprocess.run(["sfdisk", "--json", disk], capture_output=True, text=True, check=True).stdout)
+    part = table["partitiontable"]["partitions"][2]
+    with open(disk, "rb") as f:
+        f.seek(part["start"] * 512 + 1024)
+        superblock = f.read(1024)
+    blocks = struct.unpack_from("<I", superblock, 4)[0] | (struct.unpack_from("<I", superblock, 0x150)[0] << 32 if struct.unpack_from("<I", superblock, 0x60)[0] & 0x80 else 0)
+    return part["size"] * 512 / 1048576, blocks * (1024 << struct.unpack_from("<I", superblock, 24)[0]) / 1048576
 
 
 def free_port():
@@ -47,11 +50,12 @@ class Appliance:
         self.qemu = pexpect.spawn(command[0], command[1:], encoding="utf-8", codec_errors="replace", timeout=600)
         self.qemu.logfile_read = log
 
-    def menu(self, choice, timeout=60):
-        """Sends one menu choice; returns what the console printed before its next prompt."""
-        self.qemu.sendline(choice)
+    def command(self, line, timeout=60):
+        """Types one console command; returns what the console printed before its next prompt (colours removed)."""
+        self.qemu.sendline(line)
+        self.qemu.expect(r"\r?\n", timeout=timeout)  # the console's echo of the line ends here
         self.qemu.expect_exact(PROMPT, timeout=timeout)
-        return self.qemu.before
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", self.qemu.before).replace("\r", "")
 
     def monitor(self, command):
         with socket.socket(socket.AF_UNIX) as s:
@@ -63,6 +67,22 @@ class Appliance:
                 return s.recv(65536).decode(errors="replace")
             except socket.timeout:
                 return ""
+
+    def watchdog_enabled(self):
+        """The i6300esb's enable bit (PCI config register 0x68, bit 1), which the guest's driver sets when
+        systemd opens /dev/watchdog0; read through the emulated 0xcf8/0xcfc ports with the guest paused."""
+        slot = re.search(r"Bus\s+(\d+), device\s+(\d+), function (\d+):\s*\n\s*Class \d+: PCI device 8086:25ab", self.monitor("info pci"))
+        if slot is None:
+            return None
+        bus, device, function = (int(x) for x in slot.groups())
+        self.monitor("stop")
+        saved = re.search(r"= (0x[0-9a-f]+)", self.monitor("i /w 0xcf8"))
+        self.monitor(f"o /w 0xcf8 {0x80000000 | bus << 16 | device << 11 | function << 8 | 0x68:#x}")
+        value = re.search(r"portb\[0x0cfc\] = (0x[0-9a-f]+)", self.monitor("i /b 0xcfc"))
+        if saved:
+            self.monitor(f"o /w 0xcf8 {saved.group(1)}")
+        self.monitor("cont")
+        return None if value is None else bool(int(value.group(1), 16) & 0x02)
 
     def power_off(self):
         self.monitor("system_powerdown")  # ACPI power button: systemd shuts down cleanly
@@ -93,38 +113,47 @@ def boot(args, number, log):
     port = free_port()
     appliance = Appliance(args, port, log)
     appliance.qemu.expect_exact(PROMPT, timeout=900)
-    print(f"ok   serial console: the technician is logged in and at the console menu after "
+    print(f"ok   serial console: the technician is logged in at skryba console after "
           f"{time.monotonic() - appliance.started:.0f} s", flush=True)
     accel = appliance.monitor("info kvm")
     print("     accelerator: " + ("KVM" if "kvm support: enabled" in accel else "software emulation (TCG)"), flush=True)
+    banner = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", appliance.qemu.before)
+    version = re.search(r"Konsola Skryba (\S+), zalogowano jako technician\.", banner)
+    check(version is not None and "fallback menu" not in banner,
+          "the technician's shell is skryba console (not the fallback menu), logged in as technician", banner[-600:])
+    check("Urządzenie nie jest skonfigurowane: brak pliku /etc/skryba/skryba.toml" in banner,
+          "the console says at login that the appliance is not configured", banner[-600:])
 
-    # skrybad starts in its own time after the console: wait for its message before judging.
-    deadline = time.monotonic() + 300
+    # skrybad starts in its own time after the console: wait until status sees it before judging.
+    deadline = time.monotonic() + 120
     while True:
-        status = appliance.menu("1")
-        if "skrybad: not configured" in status or time.monotonic() > deadline:
+        status = appliance.command("status")
+        if "skrybad: działa" in status or time.monotonic() > deadline:
             break
         time.sleep(5)
-    print(status.strip(), flush=True)
-    check("skrybad: active" in status, "skrybad is active", status)
-    check("skrybad: not configured: /etc/skryba/skryba.toml does not exist" in status,
-          "skrybad says it is not configured (and is not restarting)", status)
-    check("NRestarts=0" in status, "skrybad was never restarted", status)
-    data = re.search(r"data partition: (\S+), (\S+) used, (\S+) free", status)
-    check(data is not None, "the console shows the data partition's size", status)
-    check(re.search(r"watchdog: i6300ESB timer active, timeout 14 s \(systemd RuntimeWatchdogUSec=14s\)", status) is not None,
-          "the hardware watchdog (i6300esb) is armed by systemd at 14 s", status)
+    print("     " + status.strip().replace("\n", "\n     "), flush=True)
+    check("Konfiguracja: brak (nie ma pliku /etc/skryba/skryba.toml; wpisz setup)" in status,
+          "status: not configured (no /etc/skryba/skryba.toml)", status)
+    check("skrybad: działa" in status, "status: skrybad is up (the console reached it)", status)
+    check("Linie:\n  brak skonfigurowanych linii" in status, "status: no lines configured", status)
+    check(re.search(r"^Alarmy: (brak|aktywne \d+)$", status, re.M) is not None, "status: skrybad's alarms are listed", status)
+    fingerprint = re.search(r"^Odcisk klucza urządzenia: ([0-9a-f]{16})$", status, re.M)
+    check(fingerprint is not None, "status: the device key fingerprint (the key skrybad made on its first start)", status)
+    check(version is not None and f"Wersja: {version.group(1)}" in status, "status: the version, the same as the console's", status)
 
-    key = appliance.menu("3")
-    print(key.strip(), flush=True)
-    fingerprint = re.search(r"fingerprint (\S+)", key)
-    check(fingerprint is not None, "skryba device-key shows the device key made by skrybad's first start", key)
-    recordings = appliance.menu("2")
-    check("id\tline\tdirection" in recordings.replace("\r", ""), "skryba recordings list reads the catalog", recordings)
-    audit = appliance.menu("4")
-    check("chain intact" in audit, "skryba audit verify: the audit chain is intact", audit)
-    shell = appliance.menu("sh")
-    check("unknown choice 'sh'" in shell, "the console offers no system shell", shell)
+    log = appliance.command("log")
+    print("     " + log.strip().replace("\n", "\n     "), flush=True)
+    entries = re.search(r"Ostatnie wpisy dziennika zdarzeń: (\d+) ", log)
+    check(entries is not None and int(entries.group(1)) >= 1 and "device-key-created" in log,
+          "log: the audit log opens with device-key-created", log)
+    clock = appliance.command("time")
+    print("     " + clock.strip().replace("\n", "\n     "), flush=True)
+    check(re.search(r"Czas lokalny: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T\nUTC: +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\nZegar: +\S", clock) is not None,
+          "time: local time, UTC and the clock's state", clock)
+    shell = appliance.command("sh")
+    check("Nieznane polecenie „sh”" in shell, "the console offers no system shell", shell)
+    armed = appliance.watchdog_enabled()
+    check(armed is True, "the hardware watchdog (i6300esb) is armed (its enable bit is set: systemd opened it)", f"enable bit: {armed}")
 
     # The second boot must present the first boot's host key (kept on the data partition).
     result = wait_for_ssh(args, port, "accept-new" if number == 1 else "yes")
@@ -145,7 +174,7 @@ def boot(args, number, log):
 
     appliance.power_off()
     print(f"ok   clean power-off after {time.monotonic() - appliance.started:.0f} s in all", flush=True)
-    return (fingerprint.group(1) if fingerprint else None), (data.group(1) if data else None)
+    return (fingerprint.group(1) if fingerprint else None), data_partition(os.path.join(args.work, "disk.img"))
 
 
 def main():
@@ -168,8 +197,11 @@ def main():
         second, second_size = boot(args, 2, log)
     check(first is not None and first == second, "the second boot kept the data partition: the same device key",
           f"first {first}, second {second}")
-    check(mebibytes(second_size) - mebibytes(first_size) >= GROW_BY_MIB * 0.9,
-          f"the data partition grew to the end of a disk {GROW_BY_MIB} MiB larger", f"first {first_size}, second {second_size}")
+    print(f"     data partition (partition, ext4) in MiB: first boot {first_size[0]:.0f}, {first_size[1]:.0f}; "
+          f"second boot {second_size[0]:.0f}, {second_size[1]:.0f}", flush=True)
+    check(second_size[0] - first_size[0] >= GROW_BY_MIB * 0.9 and second_size[1] - first_size[1] >= GROW_BY_MIB * 0.9,
+          f"the data partition and its filesystem grew to the end of a disk {GROW_BY_MIB} MiB larger",
+          f"first {first_size}, second {second_size}")
     print(f"boot-test: {'FAILED: ' + '; '.join(failures) if failures else 'all checks passed'} (serial log {args.work}/serial.log)")
     sys.exit(1 if failures else 0)
 
