@@ -99,11 +99,16 @@ public enum ControlClient {
     public static let defaultPath = "/run/skryba/control.sock"
 
     public static func request(_ command: String, path: String = defaultPath, timeoutSeconds: Int = 10) throws -> ControlResponse {
+        try request(ControlRequest(command: command), path: path, timeoutSeconds: timeoutSeconds)
+    }
+
+    public static func request(_ request: ControlRequest, path: String = defaultPath, timeoutSeconds: Int = 10) throws -> ControlResponse {
+        let command = request.command
         let fd = try UnixSocket.connect(path: path)
         defer { close(fd) }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var line = try JSONEncoder().encode(ControlRequest(command: command))
+        var line = try JSONEncoder().encode(request)
         line.append(0x0A)
         try UnixSocket.writeAll(fd, line)
         guard let answer = try UnixSocket.readLine(fd, limit: 4 << 20) else {

@@ -15,7 +15,7 @@ import SkrybaPipeline
 public final class ControlSocketServer: @unchecked Sendable {
     public static let defaultGroup = "skryba"
     public let path: String
-    private let runtime: ApplianceRuntime
+    private let responder: any ControlResponder
     private let listener: Int32
     private let stopPipe: (read: Int32, write: Int32)
     private var thread: Thread?
@@ -23,9 +23,9 @@ public final class ControlSocketServer: @unchecked Sendable {
 
     /// Binds and listens. `group`: the admin group that may connect (its members run `skryba status`);
     /// when it does not exist the socket stays root's alone, and that is logged.
-    public init(path: String, group: String, runtime: ApplianceRuntime) throws {
+    public init(path: String, group: String, responder: any ControlResponder) throws {
         self.path = path
-        self.runtime = runtime
+        self.responder = responder
         let directory = (path as NSString).deletingLastPathComponent
         if !FileManager.default.fileExists(atPath: directory) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
@@ -49,10 +49,10 @@ public final class ControlSocketServer: @unchecked Sendable {
         if let entry = getgrnam(group) {
             // Owned by the service's user (root, or skryba under the unit) and the admin group.
             if chown(path, geteuid(), entry.pointee.gr_gid) != 0 {
-                runtime.logger.warning("cannot give the control socket \(path) to group \(group): \(String(cString: strerror(errno)))")
+                responder.logger.warning("cannot give the control socket \(path) to group \(group): \(String(cString: strerror(errno)))")
             }
         } else {
-            runtime.logger.warning("the admin group '\(group)' does not exist: the control socket \(path) is the service user's alone (make the group, or give skrybad --admin-group)")
+            responder.logger.warning("the admin group '\(group)' does not exist: the control socket \(path) is the service user's alone (make the group, or give skrybad --admin-group)")
         }
         chmod(path, 0o660)
         guard listen(fd, 16) == 0 else {
@@ -131,33 +131,43 @@ public final class ControlSocketServer: @unchecked Sendable {
         }
     }
 
+    func answer(_ request: ControlRequest, actor: String) -> ControlResponse { responder.answer(request, actor: actor) }
+}
+
+/// What answers the control socket's requests: the running appliance, or a not-configured skrybad.
+public protocol ControlResponder: Sendable {
+    var logger: Logger { get }
+    func answer(_ request: ControlRequest, actor: String) -> ControlResponse
+}
+
+extension ApplianceRuntime: ControlResponder {
     /// The commands (docs/control-socket.md). Reads: status, alarms, levels; changes: reload;
     /// actions: announcement-test (with `line`); catalog reads: retention-preview (with `period`),
     /// log (with `count`, the technician's view).
     public static let commands = ["status", "alarms", "levels", "reload", "announcement-test", "retention-preview", "log"]
 
-    func answer(_ request: ControlRequest, actor: String) -> ControlResponse {
+    public func answer(_ request: ControlRequest, actor: String) -> ControlResponse {
         var response = ControlResponse(ok: true)
         switch request.command {
         case "status":
-            response.status = runtime.status()
+            response.status = status()
         case "alarms":
-            let active = runtime.appliance.recorder.alarms.active.map(LiveStatus.Alarm.init)
+            let active = appliance.recorder.alarms.active.map(LiveStatus.Alarm.init)
             do {
-                let history = AlarmRecord.history(try runtime.appliance.catalog.audit.entries())
+                let history = AlarmRecord.history(try appliance.catalog.audit.entries())
                 response.alarms = ControlResponse.Alarms(active: active, history: Array(history.suffix(100)))
             } catch {
                 return .failure("cannot read the alarm history from the audit log: \(error)")
             }
         case "levels":
-            response.levels = runtime.status().lines.map { ControlResponse.Level(line: $0.id, name: $0.name, state: $0.state, levelDBFS: $0.levelDBFS) }
+            response.levels = status().lines.map { ControlResponse.Level(line: $0.id, name: $0.name, state: $0.state, levelDBFS: $0.levelDBFS) }
         case "reload":
-            do { response.reload = try runtime.reloadConfiguration(actor: actor) } catch {
+            do { response.reload = try reloadConfiguration(actor: actor) } catch {
                 return .failure("the configuration was not reloaded; the one in force stays:\n\(error)")
             }
         case "announcement-test":
             guard let line = request.line else { return .failure("announcement-test needs \"line\": the line's number") }
-            switch runtime.testAnnouncement(line: line, actor: actor) {
+            switch testAnnouncement(line: line, actor: actor) {
             case .success(let test): response.announcementTest = test
             case .failure(let refusal): return .failure(refusal.description)
             }
@@ -165,12 +175,12 @@ public final class ControlSocketServer: @unchecked Sendable {
             guard let text = request.period, let period = RetentionConfiguration.Period.parse(text) else {
                 return .failure("retention-preview needs \"period\": 1d…3650d, 1m…120m or capacity")
             }
-            do { response.retentionPreview = try runtime.retentionPreview(period) } catch {
+            do { response.retentionPreview = try retentionPreview(period) } catch {
                 return .failure("cannot work out what the new retention would delete: \(error)")
             }
         case "log":
             guard let count = request.count, (1...500).contains(count) else { return .failure("log needs \"count\": 1 to 500 entries") }
-            do { response.log = try runtime.appliance.catalog.audit.technicianView(last: count) } catch {
+            do { response.log = try appliance.catalog.audit.technicianView(last: count) } catch {
                 return .failure("cannot read the audit log: \(error)")
             }
         default:

@@ -203,7 +203,7 @@ struct Skrybad: AsyncParsableCommand {
         ]
         if let controlSocket {
             do {
-                let server = try ControlSocketServer(path: controlSocket, group: adminGroup, runtime: runtime)
+                let server = try ControlSocketServer(path: controlSocket, group: adminGroup, responder: runtime)
                 services.append(.init(service: ControlSocketService(server: server), successTerminationBehavior: .gracefullyShutdownGroup,
                                       serviceName: "control-socket"))
             } catch { logger.error("no control socket: \(error)") }
@@ -258,6 +258,15 @@ struct Skrybad: AsyncParsableCommand {
             timer.resume()
             watchdog = timer
         }
+        // The console's status, alarms and log work before setup (the device key for IT to pin).
+        var server: ControlSocketServer?
+        if let controlSocket {
+            do {
+                server = try ControlSocketServer(path: controlSocket, group: adminGroup, responder: NotConfiguredResponder(
+                    configPath: configPath, dataDirectory: directory, catalog: catalog, deviceKeyFingerprint: deviceKey.fingerprint, logger: Self.logger))
+                server?.start()
+            } catch { Self.logger.error("no control socket: \(error)") }
+        }
         // The console's first setup writes the file (the technician cannot restart the service):
         // once it is there, exit so that systemd (Restart=on-failure) starts skrybad with it.
         let appeared = Atomic<Bool>(false)
@@ -270,6 +279,7 @@ struct Skrybad: AsyncParsableCommand {
         configWatch.resume()
         stopped.wait()
         configWatch.cancel()
+        server?.stop()
         watchdog?.cancel()
         withExtendedLifetime((lock, catalog, sources)) {}
         if appeared.load(ordering: .relaxed) {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SkrybaService
 import SkrybaStore
 import SkrybaSystem
 #if canImport(Glibc)
@@ -40,14 +41,16 @@ import Glibc
         #expect(daemon.terminationReason == .exit && daemon.terminationStatus == 0)
     }
 
-    /// The console's first setup writes the file while skrybad idles unconfigured: skrybad exits with
-    /// status 75 so that systemd (Restart=on-failure) starts it again with the configuration.
-    @Test func whenTheConfigurationAppearsItExitsToBeStartedAgain() throws {
+    /// Unconfigured, its control socket answers the console (status with the device key to pin, the
+    /// not-configured alarm, the log) and refuses what needs a configuration. The console's first
+    /// setup then writes the file: skrybad exits with status 75 so that systemd (Restart=on-failure)
+    /// starts it again with the configuration.
+    @Test func itAnswersTheConsoleAndWhenTheConfigurationAppearsItExitsToBeStartedAgain() throws {
         let directory = try makeTemporaryDirectory(prefix: "skryba-unconfigured-then")
-        let config = "\(directory)/skryba.toml"
+        let config = "\(directory)/skryba.toml", socket = "\(directory)/control.sock"
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: Tool.product("skrybad"))
-        daemon.arguments = ["--config", config, "--data-dir", directory]
+        daemon.arguments = ["--config", config, "--data-dir", directory, "--control-socket", socket, "--admin-group", "root"]
         let errors = Pipe()
         daemon.standardError = errors
         daemon.standardOutput = FileHandle.nullDevice
@@ -60,6 +63,17 @@ import Glibc
             text += String(decoding: chunk, as: UTF8.self)
         }
         #expect(text.hasPrefix("skrybad: not configured: "))
+        // The socket is bound before the line above is written.
+        let key = try DeviceKey.load(path: "\(directory)/\(DataLayout.deviceKey)")
+        let status = try #require(try ControlClient.request("status", path: socket).status)
+        #expect(status.state == "not-configured" && status.deviceKeyFingerprint == key.fingerprint && status.lines.isEmpty)
+        #expect(status.alarms.map(\.kind) == ["not-configured"])
+        let log = try ControlClient.request(ControlRequest(command: "log", count: 5), path: socket).log
+        #expect(log?.map(\.kind) == [AuditKind.deviceKeyCreated.rawValue])
+        let reload = try ControlClient.request("reload", path: socket)
+        #expect(!reload.ok && reload.error == "skrybad is not configured (\(config) does not exist): nothing to reload until the console's setup writes it")
+        let (_, console) = try ConsoleFixture.scripted("status\n", config: config, socket: socket)
+        #expect(console.contains("skrybad: running\n") && console.contains(key.fingerprint), "\(console)")
         try "# written by the console's setup\n".write(toFile: config, atomically: true, encoding: .utf8)
         daemon.waitUntilExit()
         let rest = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
