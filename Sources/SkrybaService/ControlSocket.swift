@@ -140,6 +140,30 @@ public protocol ControlResponder: Sendable {
     func answer(_ request: ControlRequest, actor: String) -> ControlResponse
 }
 
+/// The answers both responders read from the catalog the same way.
+extension ControlResponse {
+    static func alarms(active: [LiveStatus.Alarm], catalog: Catalog) -> ControlResponse {
+        do {
+            var response = ControlResponse(ok: true)
+            response.alarms = Alarms(active: active, history: Array(AlarmRecord.history(try catalog.audit.entries()).suffix(100)))
+            return response
+        } catch {
+            return .failure("cannot read the alarm history from the audit log: \(error)")
+        }
+    }
+
+    static func log(_ request: ControlRequest, catalog: Catalog) -> ControlResponse {
+        guard let count = request.count, (1...500).contains(count) else { return .failure("log needs \"count\": 1 to 500 entries") }
+        do {
+            var response = ControlResponse(ok: true)
+            response.log = try catalog.audit.technicianView(last: count)
+            return response
+        } catch {
+            return .failure("cannot read the audit log: \(error)")
+        }
+    }
+}
+
 extension ApplianceRuntime: ControlResponder {
     /// The commands (docs/control-socket.md). Reads: status, alarms, levels; changes: reload;
     /// actions: announcement-test (with `line`); catalog reads: retention-preview (with `period`),
@@ -152,13 +176,7 @@ extension ApplianceRuntime: ControlResponder {
         case "status":
             response.status = status()
         case "alarms":
-            let active = appliance.recorder.alarms.active.map(LiveStatus.Alarm.init)
-            do {
-                let history = AlarmRecord.history(try appliance.catalog.audit.entries())
-                response.alarms = ControlResponse.Alarms(active: active, history: Array(history.suffix(100)))
-            } catch {
-                return .failure("cannot read the alarm history from the audit log: \(error)")
-            }
+            return .alarms(active: appliance.recorder.alarms.active.map(LiveStatus.Alarm.init), catalog: appliance.catalog)
         case "levels":
             response.levels = status().lines.map { ControlResponse.Level(line: $0.id, name: $0.name, state: $0.state, levelDBFS: $0.levelDBFS) }
         case "reload":
@@ -179,10 +197,7 @@ extension ApplianceRuntime: ControlResponder {
                 return .failure("cannot work out what the new retention would delete: \(error)")
             }
         case "log":
-            guard let count = request.count, (1...500).contains(count) else { return .failure("log needs \"count\": 1 to 500 entries") }
-            do { response.log = try appliance.catalog.audit.technicianView(last: count) } catch {
-                return .failure("cannot read the audit log: \(error)")
-            }
+            return .log(request, catalog: appliance.catalog)
         default:
             return .failure("unknown command '\(request.command)'; the commands are \(Self.commands.joined(separator: ", "))")
         }

@@ -48,18 +48,11 @@ public final class NotConfiguredResponder: ControlResponder {
         case "status":
             response.status = status()
         case "alarms":
-            do {
-                response.alarms = ControlResponse.Alarms(active: [alarm], history: Array(AlarmRecord.history(try catalog.audit.entries()).suffix(100)))
-            } catch {
-                return .failure("cannot read the alarm history from the audit log: \(error)")
-            }
+            return .alarms(active: [alarm], catalog: catalog)
         case "levels":
             response.levels = []
         case "log":
-            guard let count = request.count, (1...500).contains(count) else { return .failure("log needs \"count\": 1 to 500 entries") }
-            do { response.log = try catalog.audit.technicianView(last: count) } catch {
-                return .failure("cannot read the audit log: \(error)")
-            }
+            return .log(request, catalog: catalog)
         case "reload", "announcement-test", "retention-preview":
             return .failure("skrybad is not configured (\(configPath) does not exist): nothing to \(request.command == "reload" ? "reload" : "do") until the console's setup writes it")
         default:
