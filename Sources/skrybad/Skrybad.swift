@@ -240,6 +240,16 @@ struct Skrybad: AsyncParsableCommand {
         let lock = try DataDirectoryLock.acquire(dataDirectory: directory)
         let catalog = try Catalog(dataDirectory: directory)
         let deviceKey = try DeviceKey.loadOrCreate(dataDirectory: directory, audit: catalog.audit, at: Date())
+        // The console's status, alarms and log work before setup (the device key for IT to pin);
+        // bound before the line below says skrybad is up.
+        var server: ControlSocketServer?
+        if let controlSocket {
+            do {
+                server = try ControlSocketServer(path: controlSocket, group: adminGroup, responder: NotConfiguredResponder(
+                    configPath: configPath, dataDirectory: directory, catalog: catalog, deviceKeyFingerprint: deviceKey.fingerprint, logger: Self.logger))
+                server?.start()
+            } catch { Self.logger.error("no control socket: \(error)") }
+        }
         FileHandle.standardError.write(Data("""
             skrybad: not configured: \(configPath) does not exist, so nothing is recorded. Write it (the commented template is \
             /usr/share/skryba/skryba.toml.example, or the console's setup); once it is there skrybad exits with status 75 to be started again with it. Device key fingerprint \(deviceKey.fingerprint).
@@ -257,15 +267,6 @@ struct Skrybad: AsyncParsableCommand {
             timer.setEventHandler { notifier.send(["WATCHDOG=1"]) }
             timer.resume()
             watchdog = timer
-        }
-        // The console's status, alarms and log work before setup (the device key for IT to pin).
-        var server: ControlSocketServer?
-        if let controlSocket {
-            do {
-                server = try ControlSocketServer(path: controlSocket, group: adminGroup, responder: NotConfiguredResponder(
-                    configPath: configPath, dataDirectory: directory, catalog: catalog, deviceKeyFingerprint: deviceKey.fingerprint, logger: Self.logger))
-                server?.start()
-            } catch { Self.logger.error("no control socket: \(error)") }
         }
         // The console's first setup writes the file (the technician cannot restart the service):
         // once it is there, exit so that systemd (Restart=on-failure) starts skrybad with it.
