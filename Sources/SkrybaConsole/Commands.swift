@@ -375,17 +375,9 @@ extension Console {
 
     // MARK: Dates
 
-    static let warsaw = TimeZone(identifier: "Europe/Warsaw") ?? TimeZone(abbreviation: "CET") ?? TimeZone.current
-
-    /// "2026-12-02 03:04:05 CET": Warsaw time with its zone (the offices' clock).
+    /// "2026-12-02 03:04:05 CET": Warsaw time with its zone (the offices' clock, WarsawTime).
     func localTime(_ date: Date?) -> String {
-        guard let date else { return "-" }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = Self.warsaw
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        let zone = Self.warsaw.isDaylightSavingTime(for: date) ? "CEST" : "CET"
-        return formatter.string(from: date) + " " + zone
+        date.map(WarsawTime.second) ?? "-"
     }
 
     static func parseUTC(_ text: String) -> Date? {

@@ -31,7 +31,7 @@ enum BundleTools {
     }
 
     static func warsaw(_ utc: String) -> String {
-        UTCTimestamp.date(from: utc).map { String(LegalTime.describe($0).prefix(16)) } ?? utc
+        UTCTimestamp.date(from: utc).map(WarsawTime.minute) ?? utc
     }
 
     /// Verifies, then writes DIR/Rnnnnnn.opus for each recording and DIR/index.txt.
@@ -51,7 +51,7 @@ enum BundleTools {
             written[recording.id] = opened.problem.map { "only the verified beginning: \($0)" } ?? "complete"
         }
         var index = [summary(verified, path: path, pinned: deviceKey != nil), ""]
-        let header = ["file", "start (Warsaw)", "line", "direction", "caller", "called", "duration", "announcement", "consent", "audio"]
+        let header = ["file", "start", "line", "direction", "caller", "called", "duration", "announcement", "consent", "audio"]
         let rows = verified.manifest.recordings.map { recording in
             ["\(recording.id).opus", warsaw(recording.start), String(recording.line), recording.direction, recording.callerNumber ?? "unidentified",
              recording.calledNumber ?? "-", recording.durationMs.map { String(format: "%.1f s", Double($0) / 1000) } ?? "-",

@@ -301,7 +301,7 @@ struct VerifyReceiptsCommand: ParsableCommand {
             if valid { good += 1 } else { bad += 1 }
             let receipt = DeletionReceipt(entry: entry)
             print("")
-            print("receipt at entry \(entry.seq) (\(entry.timeUTC)): "
+            print("receipt at entry \(entry.seq) (\(WarsawTime.second(utc: entry.timeUTC))): "
                   + (valid ? "signature valid, \(receipt?.items.count ?? 0) item(s)" : "SIGNATURE INVALID: do not rely on the items below"))
             if let receipt { print(Self.table(receipt.items)) }
         }
@@ -312,8 +312,8 @@ struct VerifyReceiptsCommand: ParsableCommand {
 
     /// The items as aligned columns, one line each, for the DPO's file.
     static func table(_ items: [DeletionReceipt.Item]) -> String {
-        let rows = [["ID", "RULE", "DEADLINE (UTC)", "DELETED (UTC)", "SHA-256 OF THE DELETED FILE"]]
-            + items.map { [$0.subject, $0.rule, $0.deadlineUTC ?? "-", $0.deletedUTC, $0.fileSHA256 ?? "-"] }
+        let rows = [["ID", "RULE", "DEADLINE", "DELETED", "SHA-256 OF THE DELETED FILE"]]
+            + items.map { [$0.subject, $0.rule, WarsawTime.second(utc: $0.deadlineUTC), WarsawTime.second(utc: $0.deletedUTC), $0.fileSHA256 ?? "-"] }
         let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
             "  " + row.enumerated().map { column, text in

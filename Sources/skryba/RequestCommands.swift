@@ -33,7 +33,7 @@ extension OpinionRole: ExpressibleByArgument {}
 
 func warsaw(_ date: Date?) -> String {
     guard let date else { return "-" }
-    return String(LegalTime.describe(date).prefix(16))
+    return WarsawTime.minute(date)
 }
 
 struct RequestsAddCommand: ParsableCommand {

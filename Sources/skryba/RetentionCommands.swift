@@ -113,7 +113,7 @@ struct HoldListCommand: ParsableCommand {
 
     func run() throws {
         let rows = try data.catalog(actor: "skryba hold", access: .read).holds(includeReleased: all).map { hold in
-            let state = hold.releasedUTC.map { "released \(UTCTimestamp.string(from: $0))" } ?? "active"
+            let state = hold.releasedUTC.map { "released \(WarsawTime.second($0))" } ?? "active"
             // Stored text is escaped: a value saved before input was checked cannot forge a line.
             return [FreeText.printable(hold.caseReference), hold.kind.rawValue, state, hold.recordings.map(\.description).joined(separator: ","),
                     FreeText.printable(hold.reason)]
@@ -153,7 +153,7 @@ struct CopiesAddCommand: ParsableCommand {
         let copy = try data.securedCopies(actor: madeBy, access: .transaction).secure(try parseRecording(recording), calledNumber: calledNumber, madeBy: madeBy,
                                      requestReceived: try requested.map { try parseDate($0, "--requested") }, callerNumber: callerNumber,
                                      overrideReason: override, at: Date())
-        print("secured copy \(copy.sequence) of \(copy.recording): \(copy.filePath), kept until \(copy.expiresUTC.map(UTCTimestamp.string(from:)) ?? "-")")
+        print("secured copy \(copy.sequence) of \(copy.recording): \(copy.filePath), kept until \(copy.expiresUTC.map(WarsawTime.second) ?? "-")")
     }
 }
 
@@ -170,13 +170,13 @@ struct CopiesListCommand: ParsableCommand {
             return
         }
         let rows = try copies.register().map { copy in
-            let state = copy.destroyedUTC.map { "destroyed \(UTCTimestamp.string(from: $0))" }
-                ?? copy.releasedUTC.map { "released \(UTCTimestamp.string(from: $0))" } ?? "kept until \(copy.expiresUTC.map(UTCTimestamp.string(from:)) ?? "-")"
+            let state = copy.destroyedUTC.map { "destroyed \(WarsawTime.second($0))" }
+                ?? copy.releasedUTC.map { "released \(WarsawTime.second($0))" } ?? "kept until \(copy.expiresUTC.map(WarsawTime.second) ?? "-")"
             return [String(copy.sequence), copy.recording.description,
-                    "\(UTCTimestamp.string(from: copy.periodFromUTC))–\(UTCTimestamp.string(from: copy.periodToUTC))",
+                    "\(WarsawTime.second(copy.periodFromUTC))–\(WarsawTime.second(copy.periodToUTC))",
                     FreeText.printable(copy.callerNumber ?? "-"), FreeText.printable(copy.calledNumber), FreeText.printable(copy.madeBy), state]
         }
-        printTable(["copy", "recording", "period (UTC)", "caller", "called", "made by", "state"], rows)
+        printTable(["copy", "recording", "period", "caller", "called", "made by", "state"], rows)
     }
 }
 
@@ -189,7 +189,7 @@ struct CopiesRenewCommand: ParsableCommand {
 
     func run() throws {
         let copy = try data.securedCopies(actor: actor.by, access: .transaction).renew(sequence: sequence, by: actor.by, at: Date())
-        print("secured copy \(copy.sequence) kept until \(copy.expiresUTC.map(UTCTimestamp.string(from:)) ?? "-")")
+        print("secured copy \(copy.sequence) kept until \(copy.expiresUTC.map(WarsawTime.second) ?? "-")")
     }
 }
 
@@ -269,12 +269,12 @@ struct RetentionPreviewCommand: ParsableCommand {
         print("\(plan.changes.count) recording(s) would get a new deadline (\(plan.earlier) earlier); "
               + "\(plan.dueNow.count) would be deleted at the next retention run")
         if !plan.dueNow.isEmpty {
-            print("id\tline\tdirection\tstart (UTC)\tnow kept by\tnew rule\tnew deadline (UTC)")
+            print("id\tline\tdirection\tstart\tnow kept by\tnew rule\tnew deadline")
             for planned in plan.dueNow {
                 let row = planned.row
-                print([row.id.description, String(row.line), row.direction.rawValue, UTCTimestamp.string(from: row.startUTC),
+                print([row.id.description, String(row.line), row.direction.rawValue, WarsawTime.second(row.startUTC),
                        row.retentionRule ?? "not yet scheduled", planned.newRule,
-                       planned.newDeadlineUTC.map(UTCTimestamp.string(from:)) ?? "-"].joined(separator: "\t"))
+                       planned.newDeadlineUTC.map(WarsawTime.second) ?? "-"].joined(separator: "\t"))
             }
         }
         let untrusted = try data.catalog(actor: "skryba retention", access: .read).recordings(status: nil, includeDeleted: false, includeRestricted: true)
@@ -303,7 +303,7 @@ struct RetentionUntrustedCommand: ParsableCommand {
         guard !rows.isEmpty else { return }
         print("id\tline\tdirection\tstart as recorded (untrusted)\tduration (s)\tstatus\tfile")
         for row in rows {
-            print([row.id.description, String(row.line), row.direction.rawValue, UTCTimestamp.string(from: row.startUTC),
+            print([row.id.description, String(row.line), row.direction.rawValue, WarsawTime.second(row.startUTC),
                    row.durationMs.map { String($0 / 1000) } ?? "-", row.status.rawValue, row.filePath ?? "-"].joined(separator: "\t"))
         }
     }

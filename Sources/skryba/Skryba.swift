@@ -177,7 +177,10 @@ struct FsckCommand: ParsableCommand {
     func run() throws {
         let dataDir = try data.dataDir
         let signer = try? DeviceKey.load(path: "\(dataDir)/\(DataLayout.deviceKey)")
-        let report = try Fsck.run(dataDirectory: dataDir, catalog: try data.catalog(actor: "skryba fsck", access: .owner), deep: deep, signer: signer, at: Date())
+        let progress = TerminalProgress("fsck")
+        let report = try Fsck.run(dataDirectory: dataDir, catalog: try data.catalog(actor: "skryba fsck", access: .owner), deep: deep, signer: signer, at: Date(),
+                                  progress: { progress.update($0, of: $1, "recording(s)") })
+        progress.finish()
         StorageReserve(dataDirectory: dataDir).restoreIfRoom()
         for finding in report.findings { print("\(finding.kind.rawValue): \(finding)") }
         print("checked \(report.recordingsChecked) recording(s) and \(report.filesChecked) file(s): \(report.findings.count) finding(s)")
@@ -221,9 +224,9 @@ struct AuditListCommand: ParsableCommand {
         if let last { entries = Array(entries.suffix(last)) }
         // Stored text is escaped: a value saved before input was checked cannot forge a line or the terminal.
         let rows = entries.map { entry in
-            [String(entry.seq), entry.timeUTC, entry.kind, entry.subject ?? "-", entry.actor, entry.details].map(FreeText.printable)
+            [String(entry.seq), WarsawTime.second(utc: entry.timeUTC), entry.kind, entry.subject ?? "-", entry.actor, entry.details].map(FreeText.printable)
         }
-        printTable(["seq", "time (UTC)", "kind", "subject", "by", "details"], rows)
+        printTable(["seq", "time", "kind", "subject", "by", "details"], rows)
     }
 }
 
@@ -247,14 +250,14 @@ struct RecordingsListCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(rows.map(RecordingListing.init)), as: UTF8.self))
             return
         }
-        print("id\tline\tdirection\tstart (UTC)\tduration\tstatus\tfile\tgaps")
+        print("id\tline\tdirection\tstart\tduration\tstatus\tfile\tgaps")
         for row in rows {
             let duration = row.durationMs.map { String(format: "%.1f s", Double($0) / 1000) } ?? "-"
             let status = row.isDeleted ? "deleted (\(FreeText.printable(row.deletionRule ?? "-")))" : row.status.rawValue + (row.restrictedUTC != nil ? ", restricted" : "")
                 + (row.holdRefs.isEmpty ? "" : ", held: \(row.holdRefs.map(FreeText.printable).joined(separator: ","))")
             // A hole in the recording's timeline (filled with silence in its file): count, length, where.
             let gaps = row.gaps.isEmpty ? "-" : RecordingGap.summary(row.gaps)
-            print("\(row.id)\t\(row.line)\t\(row.direction.rawValue)\t\(row.startUTC.formatted(.iso8601))\t\(duration)\t\(status)\t\(row.isDeleted ? "-" : row.filePath ?? "-")\t\(gaps)")
+            print("\(row.id)\t\(row.line)\t\(row.direction.rawValue)\t\(WarsawTime.second(row.startUTC))\t\(duration)\t\(status)\t\(row.isDeleted ? "-" : row.filePath ?? "-")\t\(gaps)")
         }
     }
 }

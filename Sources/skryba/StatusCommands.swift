@@ -15,20 +15,6 @@ struct ControlSocketOption: ParsableArguments {
     }
 }
 
-/// Dates for a person: the offices' clock (Europe/Warsaw) with its zone; JSON keeps UTC ISO 8601.
-enum WarsawTime {
-    static func text(_ utc: String) -> String {
-        guard let date = try? Date(utc, strategy: .iso8601) else { return utc }
-        let formatter = DateFormatter()
-        formatter.calendar = LegalTime.calendar
-        formatter.timeZone = LegalTime.calendar.timeZone
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        // The offset, not an abbreviation: Linux's Foundation names the zone "GMT+1", not "CET".
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
-        return formatter.string(from: date)
-    }
-}
-
 func jsonText(_ value: some Encodable) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -47,7 +33,7 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         guard let status = try control.request("status").status else { throw CommandFailure("skrybad answered 'status' without a status") }
         if json { return print(try jsonText(status)) }
-        print("Skryba \(status.version): \(status.state) since \(WarsawTime.text(status.startedUTC))")
+        print("Skryba \(status.version): \(status.state) since \(WarsawTime.second(utc: status.startedUTC))")
         print("")
         printTable(["line", "name", "state", "level", "call"], status.lines.map { line in
             [String(line.id), line.name, line.state, String(format: "%.1f dBFS", line.levelDBFS),
@@ -58,10 +44,10 @@ struct StatusCommand: ParsableCommand {
         let storage = status.storage
         let days = storage.daysLeft.map { String(format: ", about %.1f days left at the current rate", $0) } ?? ""
         print("Storage: \(Self.bytes(storage.freeBytes)) free of \(Self.bytes(storage.totalBytes)) in \(storage.dataDirectory)\(days)")
-        print("Clock: \(WarsawTime.text(status.clock.utc)), \(status.clock.synchronised ? "synchronised" : "NOT synchronised"): \(status.clock.reason)")
+        print("Clock: \(WarsawTime.second(utc: status.clock.utc)), \(status.clock.synchronised ? "synchronised" : "NOT synchronised"): \(status.clock.reason)")
         print("Device key: \(status.deviceKeyFingerprint)")
         print("Alarms: \(status.alarmCount == 0 ? "none" : "\(status.alarmCount)")")
-        for alarm in status.alarms { print("  \(alarm.kind) (line \(alarm.line)) since \(WarsawTime.text(alarm.raisedUTC)): \(alarm.message)") }
+        for alarm in status.alarms { print("  \(alarm.kind) (line \(alarm.line)) since \(WarsawTime.second(utc: alarm.raisedUTC)): \(alarm.message)") }
     }
 
     static func duration(_ seconds: Double) -> String {
@@ -103,7 +89,7 @@ struct AlarmsCommand: ParsableCommand {
         print(alarms.active.isEmpty ? "No alarm in force." : "In force:")
         if !alarms.active.isEmpty {
             printTable(["since", "alarm", "line", "what"], alarms.active.map {
-                [WarsawTime.text($0.raisedUTC), $0.kind, String($0.line), $0.message]
+                [WarsawTime.second(utc: $0.raisedUTC), $0.kind, String($0.line), $0.message]
             })
         }
         print("")
@@ -111,7 +97,7 @@ struct AlarmsCommand: ParsableCommand {
         print(history.isEmpty ? "No alarm in the history." : "History:")
         if !history.isEmpty {
             printTable(["raised", "cleared", "alarm", "line", "what"], history.map {
-                [WarsawTime.text($0.raisedUTC), $0.clearedUTC.map(WarsawTime.text) ?? "in force", $0.kind, String($0.line),
+                [WarsawTime.second(utc: $0.raisedUTC), $0.clearedUTC.map(WarsawTime.second(utc:)) ?? "in force", $0.kind, String($0.line),
                  $0.message + ($0.clearReason.map { " (cleared: \($0))" } ?? "")].map(FreeText.printable)
             })
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SkrybaStore
 
 /// What was deleted in a period, when and under which rule: the signed deletion receipts of the
 /// audit log, listed item by item, for the DPO's file.

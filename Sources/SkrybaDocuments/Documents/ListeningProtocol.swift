@@ -1,4 +1,5 @@
 import Foundation
+import SkrybaStore
 
 /// The listening protocol (Piaseczno § 4 ust. 3: "Z wyżej wymienionych czynności sporządza się
 /// protokół, który zostaje dołączony do akt sprawy"): pre-filled with the request, the decision and

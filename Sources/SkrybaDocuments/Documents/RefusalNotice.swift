@@ -1,4 +1,5 @@
 import Foundation
+import SkrybaStore
 
 /// The written notice to a requester whose request was refused (a letter: the office, place and
 /// date, the addressee, the decision and its reasons, the right to complain to the supervisory

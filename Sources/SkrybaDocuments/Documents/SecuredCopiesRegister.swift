@@ -1,4 +1,5 @@
 import Foundation
+import SkrybaStore
 
 /// The register of copies from the call-recording system (Wałbrzych § 7 ust. 8 a–h), landscape A4,
 /// one row per copy with an empty column for the signature of who made it (g).

@@ -111,13 +111,13 @@ public struct SecuredCopies: Sendable {
             // A date given for the request cannot precede the call (a default of now is never checked: the
             // simulator's sample clock runs ahead of the wall clock).
             guard requestReceived.map({ $0 >= row.startUTC }) ?? true else {
-                throw RetentionError.invalid("the request (received \(LegalTime.describe(received))) cannot come before the call it asks for "
-                    + "(\(LegalTime.describe(row.startUTC))); nothing was secured")
+                throw RetentionError.invalid("the request (received \(WarsawTime.minute(received))) cannot come before the call it asks for "
+                    + "(\(WarsawTime.minute(row.startUTC))); nothing was secured")
             }
             let deadline = Self.requestDeadline(callStart: row.startUTC)
             let late = received >= deadline
             if late, override?.isEmpty ?? true {
-                throw RetentionError.lateCopyRequest(id, callStart: row.startUTC, lastDay: LegalTime.day(deadline.addingTimeInterval(-1)),
+                throw RetentionError.lateCopyRequest(id, callStart: row.startUTC, lastDay: WarsawTime.day(deadline.addingTimeInterval(-1)),
                                                      received: received)
             }
             guard let sequence = try Int64.fetchOne(database, sql: "SELECT coalesce(max(seq), 0) + 1 FROM secured_copies") else {

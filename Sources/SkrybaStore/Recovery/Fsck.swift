@@ -50,12 +50,14 @@ public struct FsckReport: Sendable, Codable {
 public enum Fsck {
     /// - Parameter deep: also re-hash every finished file against the catalog (reads all audio).
     /// - Parameter signer: when given, deletions recovery finished get a signed `deletion-receipt`.
+    /// - Parameter progress: called with (recordings checked, recordings in all) as the check goes.
     public static func run(dataDirectory: String, catalog: Catalog, deep: Bool = false, signer: DeviceKey? = nil,
-                           at now: Date) throws -> FsckReport {
+                           at now: Date, progress: (Int, Int) -> Void = { _, _ in }) throws -> FsckReport {
         var findings = try finishInterruptedDeletions(dataDirectory: dataDirectory, catalog: catalog, signer: signer, at: now)
         let rows = try catalog.recordings()
         var referenced = Set<String>()
-        for row in rows {
+        for (index, row) in rows.enumerated() {
+            defer { progress(index + 1, rows.count) }
             if let path = row.filePath { referenced.insert(path) }
             if row.isDeleted { continue }  // settled above
             let finding: FsckFinding? = switch row.status {

@@ -115,7 +115,7 @@ public struct RequestRegister: Sendable {
         try connection.write("deciding \(reference)") { database in
             let request = try RequestsSQL.request(reference, in: database)
             if let decision = request.decision, let by = request.decidedBy, let at = request.decidedUTC {
-                throw RequestError.refused("request \(reference) was already \(decision.rawValue) by \(by) on \(LegalTime.describe(at)); a decision cannot be changed")
+                throw RequestError.refused("request \(reference) was already \(decision.rawValue) by \(by) on \(WarsawTime.minute(at)); a decision cannot be changed")
             }
             if grant { try checkGrantable(request, in: database) }
             if includeRestricted && !grant { throw RequestError.invalid("--include-restricted goes with a grant, not a refusal") }
@@ -338,15 +338,15 @@ public enum RefusalNotice {
         var call = ""
         if let time = request.callTime { call += " made on \(time)" }
         if let number = request.callNumber { call += " from \(number)" }
-        lines.append("Your request of \(LegalTime.describe(request.receivedUTC)) \(what)\(call) is refused.")
+        lines.append("Your request of \(WarsawTime.minute(request.receivedUTC)) \(what)\(call) is refused.")
         lines.append("")
         lines.append("Reason: \(request.decisionReason ?? "-")")
         for opinion in request.opinions {
             let role = opinion.role == .dpo ? "Data protection officer" : "Head of department"
-            lines.append("\(role)'s opinion (\(opinion.by), \(LegalTime.describe(opinion.atUTC))): \(opinion.text)")
+            lines.append("\(role)'s opinion (\(opinion.by), \(WarsawTime.minute(opinion.atUTC))): \(opinion.text)")
         }
         lines.append("")
-        lines.append("Decided by \(request.decidedBy ?? "-") on \(request.decidedUTC.map(LegalTime.describe) ?? "-").")
+        lines.append("Decided by \(request.decidedBy ?? "-") on \(request.decidedUTC.map(WarsawTime.minute) ?? "-").")
         return lines.joined(separator: "\n") + "\n"
     }
 }

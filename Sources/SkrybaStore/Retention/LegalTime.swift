@@ -40,19 +40,4 @@ public enum LegalTime {
         let startOfDay = calendar.startOfDay(for: date)
         return calendar.date(byAdding: .day, value: days + 1, to: startOfDay) ?? date
     }
-
-    /// "2026-02-28 11:00 (Europe/Warsaw)": a time as a clerk reads it, for messages.
-    public static func describe(_ date: Date) -> String {
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        func pad(_ value: Int?, _ width: Int) -> String {
-            let digits = String(value ?? 0)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return "\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2)) \(pad(parts.hour, 2)):\(pad(parts.minute, 2)) (\(timeZoneIdentifier))"
-    }
-
-    /// "2026-02-28": the Warsaw calendar day of `date`.
-    public static func day(_ date: Date) -> String {
-        String(describe(date).prefix(10))
-    }
 }

@@ -50,8 +50,8 @@ public enum RetentionError: Error, Equatable, Sendable, CustomStringConvertible 
         case .held(let id, let references, let refused, let nothing):
             "recording \(id) is held (\(references.joined(separator: ", "))); release the hold before \(refused) it; \(nothing)"
         case .lateCopyRequest(let id, let callStart, let lastDay, let received):
-            "recording \(id) (call of \(LegalTime.describe(callStart))): a request to secure it had to be made within 14 days, "
-                + "by the end of \(lastDay), but this one was received on \(LegalTime.describe(received)); nothing was secured "
+            "recording \(id) (call of \(WarsawTime.minute(callStart))): a request to secure it had to be made within 14 days, "
+                + "by the end of \(lastDay), but this one was received on \(WarsawTime.minute(received)); nothing was secured "
                 + "(to secure it anyway, give an override reason, which is logged)"
         case .noSuchCopy(let sequence):
             "no secured copy \(sequence) in the register"

@@ -92,8 +92,8 @@ extension DisclosureTests {
                 #expect(Signal.bestCorrelation(Array(samples.prefix(16000)), Array(ALSAFixture.shared.speech[speech].prefix(16000))).correlation > 0.9)
             }
             let index = try String(contentsOfFile: "\(out)/index.txt", encoding: .utf8)
-            #expect(index.contains("file          start (Warsaw)    line  direction  caller     called        duration"))
-            #expect(index.contains("\(ids[0]).opus  2026-03-02 10:14  1     incoming   601234567  +48914245000"))
+            #expect(index.contains("file          start                 line  direction  caller     called        duration"))
+            #expect(index.contains("\(ids[0]).opus  2026-03-02 10:14 CET  1     incoming   601234567  +48914245000"))
 
             // The register and the audit log know who pulled what.
             let completed = try #require(try setup.fixture.entries(kind: .exportCompleted).first?.decodedDetails)

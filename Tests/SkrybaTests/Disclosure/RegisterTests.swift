@@ -27,7 +27,7 @@ extension DisclosureTests {
             // (The number as digits and as written: a bare "601" also occurs in the hex of random file hashes.)
             #expect(!audit.contains("Kowalski") && !audit.contains("Długa") && !audit.contains("601234567") && !audit.contains("601 234 567"))
             // A decision is final.
-            #expect(throws: RequestError.refused("request \(reference) was already granted by Burmistrz on 2026-03-04 09:00 (Europe/Warsaw); a decision cannot be changed")) {
+            #expect(throws: RequestError.refused("request \(reference) was already granted by Burmistrz on 2026-03-04 09:00 CET; a decision cannot be changed")) {
                 try fixture.register.decide(reference, grant: false, by: "x", reason: "y", at: utc("2026-03-05T08:00:00.000Z"))
             }
             let second = try fixture.callerRequest([id])
@@ -63,13 +63,13 @@ extension DisclosureTests {
                 To: Jan Kowalski
                     ul. Długa 1, 70-001 Szczecin
 
-                Your request of 2026-03-03 10:00 (Europe/Warsaw) to listen to the recording of a telephone call made on 2 marca 2026 ok. 10:15 from +48 601 234 567 is refused.
+                Your request of 2026-03-03 10:00 CET to listen to the recording of a telephone call made on 2 marca 2026 ok. 10:15 from +48 601 234 567 is refused.
 
                 Reason: numer dzwoniącego nie został zidentyfikowany
-                Data protection officer's opinion (IOD Anna Nowak, 2026-03-03 11:00 (Europe/Warsaw)): Brak przeciwwskazań
-                Head of department's opinion (Kierownik WSO, 2026-03-03 12:00 (Europe/Warsaw)): Zgoda
+                Data protection officer's opinion (IOD Anna Nowak, 2026-03-03 11:00 CET): Brak przeciwwskazań
+                Head of department's opinion (Kierownik WSO, 2026-03-03 12:00 CET): Zgoda
 
-                Decided by Sekretarz Gminy on 2026-03-04 09:00 (Europe/Warsaw).
+                Decided by Sekretarz Gminy on 2026-03-04 09:00 CET.
 
                 """)
             #expect(try fixture.entries(kind: .requestDecided).first?.decodedDetails?["notice"] == "written")

@@ -253,6 +253,11 @@ import Testing
         #expect(WarsawTime.second(utc("2026-03-29T00:59:59.000Z")) == "2026-03-29 01:59:59 CET")
         #expect(WarsawTime.second(utc("2026-03-29T01:00:00.000Z")) == "2026-03-29 03:00:00 CEST")
         #expect(WarsawTime.day(utc("2026-12-31T23:30:00.000Z")) == "2027-01-01")
+        // What the CLI, skryba-tools and the console print from a stored UTC timestamp: winter and summer.
+        #expect(WarsawTime.second(utc: "2026-01-15T12:00:00.000Z") == "2026-01-15 13:00:00 CET")
+        #expect(WarsawTime.second(utc: "2026-07-15T12:00:00Z") == "2026-07-15 14:00:00 CEST")
+        #expect(WarsawTime.second(utc: nil) == "-")
+        #expect(WarsawTime.second(utc: "not a time") == "not a time")
     }
 
     /// The metrics come from the font's own tables: DejaVu Sans has 2048 units per em, its space

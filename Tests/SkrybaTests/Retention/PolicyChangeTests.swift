@@ -76,8 +76,8 @@ extension RetentionTests {
             #expect(lines == [
                 "policy of \(config): default 30 days; line 2 12 months; capacity: keep 10% free",
                 "1 recording(s) would get a new deadline (1 earlier); 1 would be deleted at the next retention run",
-                "id\tline\tdirection\tstart (UTC)\tnow kept by\tnew rule\tnew deadline (UTC)",
-                "R000001\t1\tincoming\t2026-01-05T09:15:00.000Z\tretention 12 months\tretention 30 days\t2026-02-04T09:15:00.000Z",
+                "id\tline\tdirection\tstart\tnow kept by\tnew rule\tnew deadline",
+                "R000001\t1\tincoming\t2026-01-05 10:15:00 CET\tretention 12 months\tretention 30 days\t2026-02-04 10:15:00 CET",
             ])
             #expect(try fixture.entries(kind: .retentionPolicyChanged).isEmpty)
             #expect(try fixture.catalog.recording(RecordingID(rawValue: 1))?.retentionRule == "retention 12 months")

@@ -89,8 +89,8 @@ extension RetentionTests {
             let id = try fixture.record(start: utc("2026-01-02T10:00:00.000Z"))
             let late = utc("2026-01-16T23:00:00.000Z")
             try refused(fixture, .lateCopyRequest(id, callStart: utc("2026-01-02T10:00:00.000Z"), lastDay: "2026-01-16", received: late),
-                        "recording R000001 (call of 2026-01-02 11:00 (Europe/Warsaw)): a request to secure it had to be made within 14 days, "
-                            + "by the end of 2026-01-16, but this one was received on 2026-01-17 00:00 (Europe/Warsaw); nothing was secured "
+                        "recording R000001 (call of 2026-01-02 11:00 CET): a request to secure it had to be made within 14 days, "
+                            + "by the end of 2026-01-16, but this one was received on 2026-01-17 00:00 CET; nothing was secured "
                             + "(to secure it anyway, give an override reason, which is logged)") {
                 try fixture.copies.secure(id, calledNumber: "74 880 01 00", madeBy: "Jan Kowalski", requestReceived: late,
                                           at: utc("2026-01-19T09:00:00.000Z"))

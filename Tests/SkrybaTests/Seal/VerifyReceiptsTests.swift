@@ -51,11 +51,11 @@ import SkrybaSystem
         let result = try Tool.run(tools, ["verify-receipts", "--catalog", path, "--public-key", signer.publicKeyHex])
         #expect(result.status == 0, "\(result.output)")
         let lines = result.output.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.hasPrefix("receipt at entry ") && $0.hasSuffix("(2026-05-28T21:26:40.000Z): signature valid, 2 item(s)") }, "\(result.output)")
+        #expect(lines.contains { $0.hasPrefix("receipt at entry ") && $0.hasSuffix("(2026-05-28 23:26:40 CEST): signature valid, 2 item(s)") }, "\(result.output)")
         let expectedRows = [
-            "  ID                         RULE                     DEADLINE (UTC)            DELETED (UTC)             SHA-256 OF THE DELETED FILE",
-            "  R000012                    retention 30 days        2026-05-28T20:26:40.000Z  2026-05-28T21:26:40.000Z  \(String(repeating: "01", count: 32))",
-            "  secured copy 3 of R000010  erasure: request 7/2026  -                         2026-05-28T21:26:40.000Z  -",
+            "  ID                         RULE                     DEADLINE                  DELETED                   SHA-256 OF THE DELETED FILE",
+            "  R000012                    retention 30 days        2026-05-28 22:26:40 CEST  2026-05-28 23:26:40 CEST  \(String(repeating: "01", count: 32))",
+            "  secured copy 3 of R000010  erasure: request 7/2026  -                         2026-05-28 23:26:40 CEST  -",
         ]
         for row in expectedRows { #expect(lines.contains(row), "\(row)\n\(result.output)") }
         #expect(result.output.contains("1 valid receipt(s), 0 invalid"))

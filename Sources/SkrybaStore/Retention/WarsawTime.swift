@@ -3,6 +3,8 @@ import Foundation
 /// Times as the office reads them: the Warsaw wall clock with its zone, "2026-12-02 14:05 CET" or
 /// "2026-07-01 09:30 CEST". Needs tzdata (/usr/share/zoneinfo/Europe/Warsaw); without it every time
 /// is printed in UTC and labelled "UTC" rather than shifted by a guessed offset (docs/documents.md).
+/// The one formatter for every date a person reads: documents, the `skryba` CLI, skryba-tools and
+/// the console. JSON, CSV and the catalog keep UTC ISO 8601 (UTCTimestamp).
 public enum WarsawTime {
     public static let zone: TimeZone? = TimeZone(identifier: "Europe/Warsaw")
 
@@ -29,6 +31,14 @@ public enum WarsawTime {
     public static func second(_ date: Date) -> String {
         let parts = calendar.dateComponents([.hour, .minute, .second], from: date)
         return "\(day(date)) \(pad(parts.hour, 2)):\(pad(parts.minute, 2)):\(pad(parts.second, 2)) \(zoneName(at: date))"
+    }
+
+    /// A stored UTC timestamp ("2026-12-02T13:05:09.000Z") as `second` prints it; "-" for nil, the
+    /// text itself if it is not a timestamp.
+    public static func second(utc text: String?) -> String {
+        guard let text else { return "-" }
+        guard let date = UTCTimestamp.date(from: text) ?? (try? Date(text, strategy: .iso8601)) else { return text }
+        return second(date)
     }
 
     /// "2026-12-02": the Warsaw calendar day.
