@@ -231,7 +231,7 @@ public final class ApplianceRuntime: @unchecked Sendable {
             applied.append("retention")
         }
         let names = zip(running.lines, changed.lines).filter { $0.id == $1.id && $0.name != $1.name }
-        var renamedOnly = running.lines.map { line in
+        let renamedOnly = running.lines.map { line in
             var line = line
             if let new = changed.line(id: line.id) { line.name = new.name }
             return line

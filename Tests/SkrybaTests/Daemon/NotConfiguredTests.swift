@@ -10,23 +10,33 @@ import Glibc
 /// A new appliance boots without /etc/skryba/skryba.toml: skrybad must neither fail (systemd would
 /// restart it every few seconds) nor record; it makes the catalog and the device key and idles.
 @Suite struct NotConfiguredTests {
-    @Test func withoutTheConfigurationFileItMakesTheDeviceKeyAndWaitsForSIGTERM() throws {
-        let directory = try makeTemporaryDirectory(prefix: "skryba-unconfigured")
-        let missing = "\(directory)/etc/skryba.toml"
+    /// skrybad with `arguments`, once it has said its first line on stderr (the line, and the pipe for the rest).
+    static func start(_ arguments: [String]) throws -> (Process, Pipe, String) {
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: Tool.product("skrybad"))
-        daemon.arguments = ["--config", missing, "--data-dir", directory]
+        daemon.arguments = arguments
         let errors = Pipe()
         daemon.standardError = errors
         daemon.standardOutput = FileHandle.nullDevice
         try daemon.run()
-        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL); daemon.waitUntilExit() } }
         var text = ""
         while !text.hasSuffix("\n") {
             let chunk = errors.fileHandleForReading.availableData
-            try #require(!chunk.isEmpty, "skrybad ended instead of waiting: \(text)")
+            guard !chunk.isEmpty else {
+                kill(daemon.processIdentifier, SIGKILL)
+                daemon.waitUntilExit()
+                throw ToolFailure("skrybad ended instead of waiting: \(text)")
+            }
             text += String(decoding: chunk, as: UTF8.self)
         }
+        return (daemon, errors, text)
+    }
+
+    @Test func withoutTheConfigurationFileItMakesTheDeviceKeyAndWaitsForSIGTERM() throws {
+        let directory = try makeTemporaryDirectory(prefix: "skryba-unconfigured")
+        let missing = "\(directory)/etc/skryba.toml"
+        let (daemon, _, text) = try Self.start(["--config", missing, "--data-dir", directory])
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL); daemon.waitUntilExit() } }
         let key = try DeviceKey.load(path: "\(directory)/\(DataLayout.deviceKey)")
         #expect(text == "skrybad: not configured: \(missing) does not exist, so nothing is recorded. Write it (the commented "
                 + "template is /usr/share/skryba/skryba.toml.example, or the console's setup); once it is there skrybad exits with status 75 "
@@ -48,20 +58,8 @@ import Glibc
     @Test func itAnswersTheConsoleAndWhenTheConfigurationAppearsItExitsToBeStartedAgain() throws {
         let directory = try makeTemporaryDirectory(prefix: "skryba-unconfigured-then")
         let config = "\(directory)/skryba.toml", socket = "\(directory)/control.sock"
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: Tool.product("skrybad"))
-        daemon.arguments = ["--config", config, "--data-dir", directory, "--control-socket", socket, "--admin-group", "root"]
-        let errors = Pipe()
-        daemon.standardError = errors
-        daemon.standardOutput = FileHandle.nullDevice
-        try daemon.run()
+        let (daemon, errors, text) = try Self.start(["--config", config, "--data-dir", directory, "--control-socket", socket, "--admin-group", "root"])
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL); daemon.waitUntilExit() } }
-        var text = ""
-        while !text.hasSuffix("\n") {
-            let chunk = errors.fileHandleForReading.availableData
-            try #require(!chunk.isEmpty, "skrybad ended instead of waiting: \(text)")
-            text += String(decoding: chunk, as: UTF8.self)
-        }
         #expect(text.hasPrefix("skrybad: not configured: "))
         // The socket is bound before the line above is written.
         let key = try DeviceKey.load(path: "\(directory)/\(DataLayout.deviceKey)")
