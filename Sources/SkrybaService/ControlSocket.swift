@@ -123,7 +123,7 @@ public final class ControlSocketServer: @unchecked Sendable {
         while let line = try? UnixSocket.readLine(fd, limit: 64 << 10) {
             let response: ControlResponse
             if let request = try? JSONDecoder().decode(ControlRequest.self, from: line) {
-                response = answer(request, actor: actor)
+                response = responder.answer(request, actor: actor)
             } else {
                 response = .failure("not a request: send one JSON object per line, e.g. {\"command\":\"status\"} (docs/control-socket.md)")
             }
@@ -131,7 +131,6 @@ public final class ControlSocketServer: @unchecked Sendable {
         }
     }
 
-    func answer(_ request: ControlRequest, actor: String) -> ControlResponse { responder.answer(request, actor: actor) }
 }
 
 /// What answers the control socket's requests: the running appliance, or a not-configured skrybad.

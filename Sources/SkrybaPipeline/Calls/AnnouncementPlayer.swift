@@ -69,23 +69,23 @@ public final class AnnouncementPlayer: @unchecked Sendable {
 
     /// Plays `clip` on `channel` from `frame` (replacing whatever that line was playing).
     public func play(_ clip: Clip, line: Int, channel: Int, from frame: UInt64) {
-        // Validation keeps every playback channel inside the PCM; a bad one must not trap the playback thread.
-        guard (0..<channels).contains(channel) else { return }
-        lock.withLock {
-            // Paced by the slowest worker, nothing past `frame` is written yet; paced by a device, a frame
-            // already written is out of reach and the clip starts at the first one still to write.
-            let start = max(frame, written)
-            playing[line] = Playing(clip: clip, channel: channel, start: start, stop: start + UInt64(clip.samples.count))
-        }
+        _ = schedule(clip, line: line, channel: channel, from: frame, unlessBusy: false)
     }
 
     /// Plays `clip` like `play`, but only when the line plays nothing now or later (a technician's
     /// test must never cut or replace a call's announcement; a call that starts during the test
     /// replaces the test instead). Returns the frame it starts at, or nil when the line was busy.
     public func playUnlessBusy(_ clip: Clip, line: Int, channel: Int, from frame: UInt64) -> UInt64? {
+        schedule(clip, line: line, channel: channel, from: frame, unlessBusy: true)
+    }
+
+    private func schedule(_ clip: Clip, line: Int, channel: Int, from frame: UInt64, unlessBusy: Bool) -> UInt64? {
+        // Validation keeps every playback channel inside the PCM; a bad one must not trap the playback thread.
         guard (0..<channels).contains(channel) else { return nil }
         return lock.withLock {
-            if let current = playing[line], current.stop > written { return nil }
+            if unlessBusy, let current = playing[line], current.stop > written { return nil }
+            // Paced by the slowest worker, nothing past `frame` is written yet; paced by a device, a frame
+            // already written is out of reach and the clip starts at the first one still to write.
             let start = max(frame, written)
             playing[line] = Playing(clip: clip, channel: channel, start: start, stop: start + UInt64(clip.samples.count))
             return start
